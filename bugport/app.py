@@ -1,0 +1,140 @@
+"""create_app(settings) -> FastAPI: every feature router under /v1, one error model."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from bugport.config import API_VERSION, Settings
+from bugport.db import make_engine, make_sessionmaker
+from bugport.errors import install_error_handlers
+from bugport.kit.middleware import BodyGuard, DefaultRateLimit, RequestContext
+from bugport.kit.ratelimit import RateLimiter
+
+ERROR_STATUSES = {
+    "400": "Malformed request (`invalid_request`, `invalid_json`, `invalid_cursor`)",
+    "401": "Missing, invalid or expired credential",
+    "403": "Valid credential, not allowed",
+    "404": "Not found, or not visible to this credential",
+    "405": "Method not allowed",
+    "409": "Conflict with the current state",
+    "413": "Body over the route's limit",
+    "415": "Body is not JSON",
+    "422": "Field validation failed; `details` name each field",
+    "429": "Rate limited; see Retry-After",
+    "500": "Internal error; quote the request id",
+}
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "request_id"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["field", "message"],
+                        "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                    },
+                },
+                "request_id": {"type": "string"},
+            },
+        }
+    },
+}
+
+
+def routers() -> list[APIRouter]:
+    from bugport.account.endpoints import router as account
+    from bugport.health.endpoints import router as health
+    from bugport.project.endpoints import router as project
+    from bugport.workspace.endpoints import router as workspace
+
+    return [health, account, workspace, project]
+
+
+def _document_errors(app: FastAPI) -> None:
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        comps = schema.setdefault("components", {}).setdefault("schemas", {})
+        comps["Error"] = ERROR_SCHEMA
+        comps.pop("HTTPValidationError", None)
+        comps.pop("ValidationError", None)
+        ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for path_item in schema.get("paths", {}).values():
+            for op in path_item.values():
+                if not isinstance(op, dict) or "responses" not in op:
+                    continue
+                for status, desc in ERROR_STATUSES.items():
+                    op["responses"][status] = {"description": desc, "content": ref}
+                op["responses"].setdefault("503", {"description": "Unavailable", "content": ref})
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    from bugport.auth.jwt import SupabaseVerifier
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await app.state.engine.dispose()
+        if app.state.redis is not None:
+            await app.state.redis.aclose()
+
+    app = FastAPI(
+        title="BugPort API",
+        version=API_VERSION,
+        description="Bug reports from widget, extension and AI assistants. Every route lives under /v1.",
+        openapi_url="/v1/openapi.json",
+        docs_url="/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.resolved_database_url)
+    app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    app.state.jwt_verifier = SupabaseVerifier(settings)
+    app.state.rate_limiter = RateLimiter(settings.redis_url)
+    app.state.redis = None
+    if settings.redis_url:
+        import redis.asyncio as aioredis
+
+        app.state.redis = aioredis.from_url(settings.redis_url)
+
+    install_error_handlers(app)
+    for r in routers():
+        app.include_router(r, prefix="/v1")
+
+    # Added innermost first: a request meets RequestContext, BodyGuard, rate limits, then CORS.
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Location", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"],
+            allow_credentials=False,
+        )
+    app.add_middleware(DefaultRateLimit, get_state=lambda: app.state)
+    app.add_middleware(BodyGuard, default_limit=settings.max_body_bytes)
+    app.add_middleware(RequestContext)
+    _document_errors(app)
+    return app

@@ -1,0 +1,97 @@
+"""The ONLY code that turns a Principal into workspace/project scope. Repositories start from
+`visible(...)`; services check roles through `require_role`. Order: scoped fetch → 404 if not
+visible → role check → 403, so a 403 never reveals another workspace's object."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bugport.auth.principal import Principal
+from bugport.errors import InsufficientRole, NotFound, WorkspaceForbidden
+from bugport.models import Membership
+
+ROLES = ("viewer", "member", "admin", "owner")
+RANK = {r: i for i, r in enumerate(ROLES)}
+
+M = TypeVar("M")
+
+
+def workspace_ids(principal: Principal) -> Select[tuple[uuid.UUID]]:
+    """The workspaces this principal can see, as a subquery. Membership is read from the database
+    on every request, so a removed member loses access at once (tokens included)."""
+    stmt = select(Membership.workspace_id).where(Membership.user_id == principal.user_id)
+    if principal.kind != "user":
+        stmt = stmt.where(Membership.workspace_id == principal.workspace_id)
+    return stmt
+
+
+def visible(principal: Principal, model: Any) -> Select[Any]:
+    """SELECT model rows inside the principal's scope. Every readable statement starts here."""
+    if principal.kind == "widget_key":
+        # Widget keys read nothing; they write only to their own project.
+        return select(model).where(False)
+    stmt = select(model).where(model.workspace_id.in_(workspace_ids(principal)))
+    if principal.project_ids is not None and hasattr(model, "project_id"):
+        stmt = stmt.where(model.project_id.in_(principal.project_ids))
+    return stmt
+
+
+async def fetch_visible(session: AsyncSession, principal: Principal, model: type[M], obj_id: uuid.UUID, *, for_update: bool = False) -> M:
+    stmt = visible(principal, model).where(model.id == obj_id)  # type: ignore[attr-defined]
+    if for_update:
+        stmt = stmt.with_for_update()
+    obj = (await session.execute(stmt)).scalar_one_or_none()
+    if obj is None:
+        raise NotFound()
+    return obj
+
+
+def _token_ceiling(principal: Principal) -> str:
+    """An MCP token never exceeds its scopes: bugs:write acts as a member, bugs:read as a viewer."""
+    return "member" if "bugs:write" in principal.scopes else "viewer"
+
+
+async def role_in(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID) -> str | None:
+    if principal.kind == "widget_key" or principal.user_id is None:
+        return None
+    if principal.kind == "mcp_token" and principal.workspace_id != workspace_id:
+        return None
+    role = (
+        await session.execute(
+            select(Membership.role).where(
+                Membership.workspace_id == workspace_id, Membership.user_id == principal.user_id
+            )
+        )
+    ).scalar_one_or_none()
+    if role is None:
+        return None
+    if principal.kind == "mcp_token":
+        ceiling = _token_ceiling(principal)
+        return role if RANK[role] <= RANK[ceiling] else ceiling
+    return role
+
+
+async def require_workspace(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, min_role: str = "viewer") -> str:
+    """For routes addressed by workspace id: 403 whether or not the workspace exists."""
+    role = await role_in(session, principal, workspace_id)
+    if role is None:
+        raise WorkspaceForbidden()
+    return check_role(role, min_role)
+
+
+def check_role(role: str, min_role: str) -> str:
+    if RANK[role] < RANK[min_role]:
+        raise InsufficientRole(f"This needs the {min_role} role or higher; you are {role}.")
+    return role
+
+
+async def require_role(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, min_role: str) -> str:
+    """For an object already fetched through `visible`: the caller can see it, so a low role is 403."""
+    role = await role_in(session, principal, workspace_id)
+    if role is None:
+        raise NotFound()
+    return check_role(role, min_role)

@@ -1,0 +1,123 @@
+"""`bugport serve | migrate | token | version` (and, from later features, worker and mcp)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import jwt
+import typer
+from rich.console import Console
+
+from bugport import __version__
+from bugport.config import API_VERSION, Settings
+
+app = typer.Typer(help="BugPort: the bug-reporting API.", no_args_is_help=True, add_completion=False)
+console = Console(stderr=True)
+
+
+async def _migrate(settings: Settings) -> None:
+    from bugport.db import make_engine
+    from bugport.migrate import upgrade
+
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _seed_dev_user(settings: Settings, email: str, name: str | None) -> str:
+    """Mint a token for the local dev user and sync their profile (personal workspace + project)."""
+    from bugport.account.service import sync_profile
+    from bugport.auth.credentials import user_from_claims
+    from bugport.auth.jwt import mint_dev_token
+    from bugport.auth.principal import Principal
+    from bugport.db import make_engine, make_sessionmaker
+
+    token = mint_dev_token(settings, email, name)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            user = await user_from_claims(session, claims)
+            if user.synced_at is None:
+                await sync_profile(session, Principal(kind="user", user=user, claims=claims))
+    finally:
+        await engine.dispose()
+    return token
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    migrate: Annotated[bool, typer.Option("--migrate/--no-migrate", help="Apply migrations first.")] = True,
+    workers: Annotated[int, typer.Option(help="API processes (share limits through Redis).")] = 1,
+) -> None:
+    """Run the API server (migrating the database first)."""
+    import uvicorn
+
+    from bugport.kit.logging import configure
+
+    settings = Settings()
+    configure(settings.log_json, settings.log_level)
+    if migrate:
+        asyncio.run(_migrate(settings))
+    base = f"http://{host}:{port}"
+    console.print(f"[bold]BugPort {__version__}[/bold] (API {API_VERSION}) on {base}/v1")
+    console.print(f"  database: {settings.resolved_database_url.split('@')[-1]}")
+    console.print(f"  API docs: {base}/v1/docs")
+    if settings.jwt_secret and not settings.supabase_url:
+        token = asyncio.run(_seed_dev_user(settings, settings.embedded_dev_user_email, "Dev User"))
+        console.print(f"  sign in as {settings.embedded_dev_user_email}: use this bearer token")
+        console.print(f"\nexport BUGPORT_TOKEN={token}\n", soft_wrap=True, highlight=False)
+        console.print(soft_wrap=True, highlight=False, *[f'  try: curl -H "Authorization: Bearer $BUGPORT_TOKEN" {base}/v1/auth/me'])
+        console.print("  (a new token any time: bugport token --email you@example.com)")
+    uvicorn.run(
+        "bugport.server:app",
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        timeout_graceful_shutdown=20,
+        log_level="warning",
+        factory=False,
+    )
+
+
+@app.command("migrate")
+def migrate_cmd() -> None:
+    """Apply database migrations."""
+    settings = Settings()
+    asyncio.run(_migrate(settings))
+    from bugport.migrate import head_revision
+
+    console.print(f"database at revision {head_revision()}")
+
+
+@app.command()
+def token(
+    email: Annotated[str, typer.Option(help="The user's email.")],
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    ttl: Annotated[int | None, typer.Option(help="Lifetime in seconds.")] = None,
+) -> None:
+    """Print an access token signed with the configured HS256 Supabase secret."""
+    from bugport.auth.jwt import mint_dev_token
+
+    settings = Settings()
+    try:
+        typer.echo(mint_dev_token(settings, email, name, ttl))
+    except RuntimeError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+
+
+@app.command()
+def version() -> None:
+    """Print the package and API version."""
+    typer.echo(f"bugport {__version__} (api {API_VERSION})")
+
+
+if __name__ == "__main__":
+    app()

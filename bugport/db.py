@@ -1,0 +1,78 @@
+"""Engine and the request-owned session: a request commits once at the end or rolls back."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+
+log = logging.getLogger("bugport.db")
+
+AfterCommit = Callable[[], Awaitable[Any]]
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _rec: Any) -> None:
+            # pysqlite opens transactions lazily; we issue BEGIN ourselves (see _sqlite_begin)
+            # so that a request's read-then-write is isolated.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            # IMMEDIATE takes the write lock up front: SQLite then serialises writers instead of
+            # failing one of two read-then-write transactions (per-project counters, quotas).
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    if url.startswith("postgresql") and "nullpool" in url:
+        return create_async_engine(url.replace("?nullpool=1", ""), poolclass=NullPool)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+
+def after_commit(session: AsyncSession, fn: AfterCommit) -> None:
+    """Run fn once the request's transaction has committed (jobs are never enqueued before)."""
+    session.info.setdefault("after_commit", []).append(fn)
+
+
+async def run_after_commit(session: AsyncSession) -> None:
+    for fn in session.info.pop("after_commit", []):
+        try:
+            await fn()
+        except Exception:  # a job failing to enqueue must not turn a committed write into a 500
+            log.exception("after-commit hook failed")
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with maker() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+    await run_after_commit(session)
+
+
+# scope="function": the transaction commits before the response is sent, so a client never sees
+# a 201 for a write that did not commit.
+Session = Annotated[AsyncSession, Depends(_session, scope="function")]

@@ -1,0 +1,210 @@
+"""Pure-ASGI middleware on every request: request id + access log, body guard, default limits."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bugport.errors import error_body
+from bugport.kit.client_ip import client_ip
+from bugport.kit.ratelimit import LimitResult, RateLimiter
+
+access_log = logging.getLogger("bugport.access")
+_RID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def credential_kind(headers: Headers) -> str:
+    auth = headers.get("authorization", "")
+    if not auth.lower().startswith("bearer "):
+        return "none"
+    token = auth[7:].strip()
+    if token.startswith("bp_pub_"):
+        return "widget_key"
+    if token.startswith("bp_mcp_"):
+        return "mcp_token"
+    return "jwt"
+
+
+def _rid(scope: Scope) -> str:
+    return scope.setdefault("state", {}).get("request_id", "")
+
+
+async def send_error(
+    scope: Scope, send: Send, status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> None:
+    rid = _rid(scope)
+    resp = JSONResponse(error_body(rid, code, message), status_code=status, headers={"X-Request-ID": rid, **(headers or {})})
+    await resp({"type": "http"}, _noop_receive, send)
+
+
+async def _noop_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+class RequestContext:
+    """Assigns the request id, stamps X-Request-ID on every response, logs one line per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = Headers(scope=scope)
+        incoming = headers.get("x-request-id", "")
+        rid = incoming if _RID.match(incoming) else secrets.token_hex(12)
+        scope.setdefault("state", {})["request_id"] = rid
+        start = time.perf_counter()
+        status = 500
+
+        async def _send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                raw = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
+                raw.append((b"x-request-id", rid.encode()))
+                message["headers"] = raw
+            await send(message)
+
+        try:
+            await self.app(scope, receive, _send)
+        finally:
+            route = scope.get("route")
+            access_log.info(
+                "%s %s %s",
+                scope["method"],
+                getattr(route, "path", scope["path"]),
+                status,
+                extra={
+                    "request_id": rid,
+                    "method": scope["method"],
+                    "route": getattr(route, "path", None),
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - start) * 1000, 2),
+                    "credential_kind": credential_kind(headers),
+                },
+            )
+
+
+# Routes whose body limit differs from the default, registered by the feature that owns them.
+_BODY_LIMITS: list[tuple[str, re.Pattern[str], int]] = []
+# Routes whose body is not JSON (webhooks verify raw bytes but are still JSON; storage is raw).
+_NON_JSON: list[tuple[str, re.Pattern[str]]] = []
+
+
+def register_body_limit(method: str, path_regex: str, limit: int) -> None:
+    _BODY_LIMITS.append((method, re.compile(path_regex), limit))
+
+
+def register_non_json(method: str, path_regex: str) -> None:
+    _NON_JSON.append((method, re.compile(path_regex)))
+
+
+def body_limit_for(method: str, path: str, default: int) -> int:
+    for m, rx, limit in _BODY_LIMITS:
+        if m == method and rx.fullmatch(path):
+            return limit
+    return default
+
+
+class BodyGuard:
+    """415 for non-JSON bodies on /v1, 413 before parsing for bodies over the route's limit."""
+
+    def __init__(self, app: ASGIApp, default_limit: int) -> None:
+        self.app = app
+        self.default_limit = default_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH", "DELETE"):
+            return await self.app(scope, receive, send)
+        method, path = scope["method"], scope["path"]
+        headers = Headers(scope=scope)
+        limit = body_limit_for(method, path, self.default_limit)
+        length = headers.get("content-length")
+        has_body = (length is not None and length != "0") or "chunked" in headers.get("transfer-encoding", "")
+        if has_body and path.startswith("/v1/") and not any(m == method and rx.fullmatch(path) for m, rx in _NON_JSON):
+            ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+            if ctype != "application/json" and not ctype.endswith("+json"):
+                return await send_error(scope, send, 415, "unsupported_media_type", "Send the body as application/json.")
+        too_large = f"The request body exceeds this route's limit of {limit} bytes."
+        if length is not None:
+            try:
+                if int(length) > limit:
+                    return await send_error(scope, send, 413, "payload_too_large", too_large)
+            except ValueError:
+                return await send_error(scope, send, 400, "invalid_request", "Bad Content-Length.")
+            return await self.app(scope, receive, send)
+        if not has_body:
+            return await self.app(scope, receive, send)
+        # Chunked: buffer up to the limit, then replay; never hand an oversized body to a parser.
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            msg = await receive()
+            if msg["type"] == "http.disconnect":
+                return
+            body = msg.get("body", b"")
+            size += len(body)
+            if size > limit:
+                return await send_error(scope, send, 413, "payload_too_large", too_large)
+            chunks.append(body)
+            if not msg.get("more_body"):
+                break
+        replay = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+
+        async def _receive() -> Message:
+            return replay.pop() if replay else await receive()
+
+        await self.app(scope, _receive, send)
+
+
+def _cred_key(headers: Headers) -> str | None:
+    auth = headers.get("authorization", "")
+    if not auth.lower().startswith("bearer ") or not auth[7:].strip():
+        return None
+    return hashlib.sha256(auth[7:].strip().encode()).hexdigest()[:32]
+
+
+class DefaultRateLimit:
+    """Every /v1 request spends from a per-credential and a per-client-IP budget."""
+
+    def __init__(self, app: ASGIApp, get_state: Callable[[], Any]) -> None:
+        self.app = app
+        self.get_state = get_state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = self.get_state()
+        settings = state.settings
+        if scope["type"] != "http" or not settings.rate_limits_enabled or not scope["path"].startswith("/v1/") or scope["method"] == "OPTIONS":
+            return await self.app(scope, receive, send)
+        limiter: RateLimiter = state.rate_limiter
+        headers = Headers(scope=scope)
+        ip = client_ip(scope, settings.trusted_proxies)
+        scope.setdefault("state", {})["client_ip"] = ip
+        specs: list[tuple[str, tuple[str, ...]]] = [(settings.rate_limit_per_ip, ("ip", ip))]
+        cred = _cred_key(headers)
+        if cred:
+            specs.append((settings.rate_limit_per_credential, ("cred", cred)))
+        result: LimitResult | None = await limiter.check(specs)
+        if result is not None and not result.allowed:
+            return await send_error(scope, send, 429, "rate_limited", "Too many requests; retry after the time in Retry-After.", result.headers())
+        extra = [(k.lower().encode(), v.encode()) for k, v in (result.headers() if result else {}).items()]
+
+        async def _send(message: Message) -> None:
+            if message["type"] == "http.response.start" and extra:
+                names = {k for k, _ in message.get("headers", [])}
+                # A route with its own, tighter limit (widget intake) has already set these.
+                message["headers"] = list(message.get("headers", [])) + [(k, v) for k, v in extra if k not in names]
+            await send(message)
+
+        await self.app(scope, receive, _send)

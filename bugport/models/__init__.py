@@ -1,0 +1,8 @@
+"""Every table, imported here so Alembic and the app see one metadata."""
+
+from bugport.models.base import Base
+from bugport.models.project import Project
+from bugport.models.user import User
+from bugport.models.workspace import Invite, Membership, Workspace
+
+__all__ = ["Base", "Invite", "Membership", "Project", "User", "Workspace"]

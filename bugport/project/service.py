@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bugport import authz
+from bugport.auth.principal import Principal
+from bugport.errors import Conflict, ValidationFailed
+from bugport.kit.pagination import Keyset, PageParams
+from bugport.models import Project
+from bugport.models.base import utcnow
+from bugport.project.schemas import ProjectCreate, ProjectUpdate
+
+PROJECTS = Keyset("projects", [(Project.created_at, False), (Project.id, False)])
+
+
+async def create_default_project(session: AsyncSession, workspace_id: uuid.UUID) -> Project:
+    now = utcnow()
+    p = Project(workspace_id=workspace_id, name="My app", key="APP", created_at=now, updated_at=now)
+    session.add(p)
+    await session.flush()
+    return p
+
+
+async def create_project(session: AsyncSession, principal: Principal, body: ProjectCreate) -> Project:
+    await authz.require_workspace(session, principal, body.workspace_id, "admin")
+    taken = await session.execute(
+        select(Project.id).where(Project.workspace_id == body.workspace_id, Project.key == body.key)
+    )
+    if taken.first():
+        raise Conflict(f"A project with key {body.key} already exists in this workspace.")
+    now = utcnow()
+    p = Project(**body.model_dump(), created_at=now, updated_at=now)
+    session.add(p)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:  # a concurrent create took the key
+        raise Conflict(f"A project with key {body.key} already exists in this workspace.") from exc
+    return p
+
+
+async def list_projects(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID | None, key: bytes, params: PageParams) -> tuple[list[Project], str | None]:
+    stmt = authz.visible(principal, Project)
+    if workspace_id is not None:
+        await authz.require_workspace(session, principal, workspace_id, "viewer")
+        stmt = stmt.where(Project.workspace_id == workspace_id)
+    rows = list((await session.execute(PROJECTS.apply(stmt, key, params))).scalars())
+    return PROJECTS.page(rows, key, params, lambda p: (p.created_at, p.id))
+
+
+async def get_project(session: AsyncSession, principal: Principal, project_id: uuid.UUID) -> Project:
+    return await authz.fetch_visible(session, principal, Project, project_id)
+
+
+async def update_project(session: AsyncSession, principal: Principal, project_id: uuid.UUID, body: ProjectUpdate) -> Project:
+    p = await get_project(session, principal, project_id)
+    await authz.require_role(session, principal, p.workspace_id, "admin")
+    changes = body.model_dump(exclude_unset=True)
+    if "name" in changes and changes["name"] is None:
+        raise ValidationFailed("body.name", "name can't be null.")
+    for k, v in changes.items():
+        setattr(p, k, v)
+    p.updated_at = utcnow()
+    await session.flush()
+    return p
+
+
+async def delete_project(session: AsyncSession, principal: Principal, project_id: uuid.UUID) -> None:
+    p = await get_project(session, principal, project_id)
+    await authz.require_role(session, principal, p.workspace_id, "admin")
+    await session.delete(p)
+    await session.flush()

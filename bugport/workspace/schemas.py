@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import EmailStr, Field
+
+from bugport.kit.schemas import InputModel, OutputModel
+from bugport.kit.timestamps import Timestamp
+
+Role = Literal["owner", "admin", "member", "viewer"]
+
+
+class WorkspaceCreate(InputModel):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class WorkspaceUpdate(InputModel):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class Workspace(OutputModel):
+    id: uuid.UUID
+    name: str
+    plan_id: str
+    role: Role = Field(description="The caller's role in this workspace.")
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class Member(OutputModel):
+    user_id: uuid.UUID
+    email: str | None
+    name: str | None
+    avatar_url: str | None
+    role: Role
+    joined_at: Timestamp
+
+
+class MemberUpdate(InputModel):
+    role: Role
+
+
+class InviteCreate(InputModel):
+    email: EmailStr
+    role: Role = "member"
+
+
+InviteStatus = Literal["pending", "accepted", "revoked", "expired"]
+
+
+class Invite(OutputModel):
+    id: uuid.UUID
+    workspace_id: uuid.UUID
+    email: str
+    role: Role
+    status: InviteStatus
+    token_hint: str = Field(description="Prefix and last four characters; the token is shown only at creation.")
+    invited_by_id: uuid.UUID | None
+    created_at: Timestamp
+    expires_at: Timestamp
+    accepted_at: Timestamp | None
+
+
+class InviteCreated(Invite):
+    token: str = Field(description="Shown once. The invitee accepts with POST /v1/invites/{token}/accept.")
+    accept_path: str
+
+
+class AcceptedInvite(OutputModel):
+    workspace_id: uuid.UUID
+    role: Role
+
+
+class Storage(OutputModel):
+    workspace_id: uuid.UUID
+    used_bytes: int
+    reserved_bytes: int
+    quota_bytes: int | None = Field(description="null means unlimited.")
+    percent_used: float | None
+    by_kind: dict[str, int] = Field(default_factory=dict, description="Settled bytes by media kind.")

@@ -1,0 +1,220 @@
+"""Workspaces, members and invites. Takes (session, principal, ...); never commits."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bugport import authz
+from bugport.auth.principal import Principal
+from bugport.errors import Conflict, Forbidden, InsufficientRole, NotFound
+from bugport.kit.crypto import generate_token, hash_token, token_hint
+from bugport.kit.pagination import Keyset, PageParams
+from bugport.models import Invite, Membership, User, Workspace
+from bugport.models.base import utcnow
+
+INVITE_PREFIX = "bp_inv_"
+WORKSPACES = Keyset("workspaces", [(Workspace.created_at, False), (Workspace.id, False)])
+MEMBERS = Keyset("members", [(Membership.created_at, False), (Membership.user_id, False)])
+INVITES = Keyset("invites", [(Invite.created_at, True), (Invite.id, True)])
+
+
+async def create_workspace(session: AsyncSession, user: User, name: str) -> Workspace:
+    now = utcnow()
+    ws = Workspace(name=name, created_at=now, updated_at=now)
+    session.add(ws)
+    await session.flush()
+    session.add(Membership(workspace_id=ws.id, user_id=user.id, role="owner", created_at=now))
+    await session.flush()
+    return ws
+
+
+async def list_workspaces(session: AsyncSession, principal: Principal, key: bytes, params: PageParams) -> tuple[list[tuple[Workspace, str]], str | None]:
+    stmt = (
+        select(Workspace, Membership.role)
+        .join(Membership, Membership.workspace_id == Workspace.id)
+        .where(Membership.user_id == principal.user_id)
+    )
+    rows = list((await session.execute(WORKSPACES.apply(stmt, key, params))).all())
+    return WORKSPACES.page(rows, key, params, lambda r: (r[0].created_at, r[0].id))
+
+
+async def get_workspace(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, min_role: str = "viewer") -> tuple[Workspace, str]:
+    role = await authz.require_workspace(session, principal, workspace_id, min_role)
+    ws = await session.get(Workspace, workspace_id)
+    if ws is None:  # deleted between the membership read and now
+        raise NotFound()
+    return ws, role
+
+
+async def rename_workspace(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, name: str) -> tuple[Workspace, str]:
+    ws, role = await get_workspace(session, principal, workspace_id, "admin")
+    ws.name = name
+    ws.updated_at = utcnow()
+    await session.flush()
+    return ws, role
+
+
+async def delete_workspace(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID) -> None:
+    ws, _ = await get_workspace(session, principal, workspace_id, "owner")
+    await session.delete(ws)  # ON DELETE CASCADE removes projects, bugs, memberships, invites
+    await session.flush()
+
+
+async def list_members(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, key: bytes, params: PageParams) -> tuple[list[Any], str | None]:
+    await authz.require_workspace(session, principal, workspace_id, "viewer")
+    stmt = (
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.workspace_id == workspace_id)
+    )
+    rows = list((await session.execute(MEMBERS.apply(stmt, key, params))).all())
+    return MEMBERS.page(rows, key, params, lambda r: (r[0].created_at, r[0].user_id))
+
+
+async def _membership(session: AsyncSession, workspace_id: uuid.UUID, user_id: uuid.UUID, *, lock: bool = False) -> Membership:
+    stmt = select(Membership).where(Membership.workspace_id == workspace_id, Membership.user_id == user_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    m = (await session.execute(stmt)).scalar_one_or_none()
+    if m is None:
+        raise NotFound("No such member in this workspace.")
+    return m
+
+
+async def _owner_count(session: AsyncSession, workspace_id: uuid.UUID) -> int:
+    # Lock the owners' rows so two concurrent demotions can't both see "another owner left".
+    rows = await session.execute(
+        select(Membership.user_id).where(Membership.workspace_id == workspace_id, Membership.role == "owner").with_for_update()
+    )
+    return len(rows.all())
+
+
+async def change_role(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, user_id: uuid.UUID, role: str) -> tuple[Membership, User]:
+    my_role = await authz.require_workspace(session, principal, workspace_id, "admin")
+    m = await _membership(session, workspace_id, user_id, lock=True)
+    if "owner" in (role, m.role) and my_role != "owner":
+        raise InsufficientRole("Only an owner can grant or take away the owner role.")
+    if m.role == "owner" and role != "owner" and await _owner_count(session, workspace_id) <= 1:
+        raise Conflict("The last owner can't be demoted; make someone else owner first.")
+    m.role = role
+    await session.flush()
+    user = await session.get(User, user_id)
+    assert user is not None
+    return m, user
+
+
+async def remove_member(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    leaving_self = user_id == principal.user_id and principal.kind == "user"
+    my_role = await authz.require_workspace(session, principal, workspace_id, "viewer" if leaving_self else "admin")
+    m = await _membership(session, workspace_id, user_id, lock=True)
+    if m.role == "owner" and my_role != "owner":
+        raise InsufficientRole("Only an owner can remove an owner.")
+    if m.role == "owner" and await _owner_count(session, workspace_id) <= 1:
+        raise Conflict("The last owner can't be removed; make someone else owner first.")
+    await session.delete(m)
+    await session.flush()
+
+
+def invite_status(inv: Invite) -> str:
+    if inv.accepted_at:
+        return "accepted"
+    if inv.revoked_at:
+        return "revoked"
+    if inv.expires_at <= utcnow():
+        return "expired"
+    return "pending"
+
+
+async def create_invite(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, email: str, role: str, ttl_days: int) -> tuple[Invite, str]:
+    my_role = await authz.require_workspace(session, principal, workspace_id, "admin")
+    if role == "owner" and my_role != "owner":
+        raise InsufficientRole("Only an owner can invite another owner.")
+    token = generate_token(INVITE_PREFIX)
+    now = utcnow()
+    inv = Invite(
+        workspace_id=workspace_id,
+        email=email,
+        role=role,
+        token_hash=hash_token(token),
+        token_hint=token_hint(token, INVITE_PREFIX),
+        invited_by_id=principal.user_id,
+        created_at=now,
+        expires_at=now + timedelta(days=ttl_days),
+    )
+    session.add(inv)
+    await session.flush()
+    return inv, token
+
+
+async def list_invites(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, key: bytes, params: PageParams) -> tuple[list[Invite], str | None]:
+    await authz.require_workspace(session, principal, workspace_id, "admin")
+    stmt = select(Invite).where(Invite.workspace_id == workspace_id)
+    rows = list((await session.execute(INVITES.apply(stmt, key, params))).scalars())
+    return INVITES.page(rows, key, params, lambda r: (r.created_at, r.id))
+
+
+async def revoke_invite(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, invite_id: uuid.UUID) -> None:
+    await authz.require_workspace(session, principal, workspace_id, "admin")
+    inv = (
+        await session.execute(select(Invite).where(Invite.id == invite_id, Invite.workspace_id == workspace_id))
+    ).scalar_one_or_none()
+    if inv is None:
+        raise NotFound()
+    if inv.accepted_at:
+        raise Conflict("This invite was already accepted; remove the member instead.")
+    if inv.revoked_at is None:
+        inv.revoked_at = utcnow()
+    await session.flush()
+
+
+async def accept_invite_for(session: AsyncSession, inv: Invite, user: User) -> Membership:
+    existing = (
+        await session.execute(
+            select(Membership).where(Membership.workspace_id == inv.workspace_id, Membership.user_id == user.id)
+        )
+    ).scalar_one_or_none()
+    inv.accepted_at = utcnow()
+    inv.accepted_by_id = user.id
+    if existing:
+        # Joining again never lowers a role someone already has.
+        if authz.RANK[inv.role] > authz.RANK[existing.role]:
+            existing.role = inv.role
+        await session.flush()
+        return existing
+    m = Membership(workspace_id=inv.workspace_id, user_id=user.id, role=inv.role, created_at=utcnow())
+    session.add(m)
+    await session.flush()
+    return m
+
+
+async def accept_invite(session: AsyncSession, principal: Principal, token: str) -> Membership:
+    user = principal.user
+    assert user is not None
+    inv = (
+        await session.execute(select(Invite).where(Invite.token_hash == hash_token(token)).with_for_update())
+    ).scalar_one_or_none()
+    if inv is None or inv.revoked_at is not None or inv.expires_at <= utcnow():
+        raise NotFound("This invite does not exist, has expired or was revoked.")
+    if inv.accepted_at is not None:
+        raise Conflict("This invite has already been used.", code="conflict")
+    if not user.email or user.email.lower() != inv.email.lower():
+        raise Forbidden("This invite was sent to a different email address.")
+    return await accept_invite_for(session, inv, user)
+
+
+async def storage(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, quota_bytes: int | None) -> dict[str, Any]:
+    ws, _ = await get_workspace(session, principal, workspace_id, "viewer")
+    used = ws.storage_used_bytes
+    return {
+        "workspace_id": ws.id,
+        "used_bytes": used,
+        "reserved_bytes": ws.storage_reserved_bytes,
+        "quota_bytes": quota_bytes,
+        "percent_used": round(100.0 * used / quota_bytes, 2) if quota_bytes else None,
+        "by_kind": {},
+    }
