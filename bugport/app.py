@@ -106,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/v1/openapi.json",
         docs_url="/v1/docs",
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url="/v1/docs/oauth2-redirect",
         lifespan=lifespan,
     )
     app.state.settings = settings

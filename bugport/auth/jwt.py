@@ -25,7 +25,7 @@ class JWKSCache:
         self.url = url
         self.interval = interval
         self.keys: dict[str, tuple[str, Any]] = {}
-        self.fetched_at = 0.0
+        self.fetched_at: float | None = None  # never fetched yet
         self._lock = asyncio.Lock()
 
     async def _fetch(self) -> None:
@@ -46,7 +46,9 @@ class JWKSCache:
         if kid in self.keys:
             return self.keys[kid]
         async with self._lock:
-            if kid not in self.keys and time.monotonic() - self.fetched_at >= self.interval:
+            if kid not in self.keys and (
+                self.fetched_at is None or time.monotonic() - self.fetched_at >= self.interval
+            ):
                 try:
                     await self._fetch()
                 except (httpx.HTTPError, ValueError):

@@ -17,6 +17,20 @@ from bugport.models import Membership
 ROLES = ("viewer", "member", "admin", "owner")
 RANK = {r: i for i, r in enumerate(ROLES)}
 
+# Who may do what: the minimum role per action. docs/roles.md is generated from this table and a
+# test walks it over HTTP for every role. Features add their actions here, nowhere else.
+POLICY: dict[str, str] = {
+    "workspace.read": "viewer",
+    "workspace.update": "admin",
+    "workspace.delete": "owner",
+    "member.list": "viewer",
+    "member.manage": "admin",
+    "invite.manage": "admin",
+    "storage.read": "viewer",
+    "project.read": "viewer",
+    "project.manage": "admin",
+}
+
 M = TypeVar("M")
 
 
@@ -75,23 +89,28 @@ async def role_in(session: AsyncSession, principal: Principal, workspace_id: uui
     return role
 
 
-async def require_workspace(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, min_role: str = "viewer") -> str:
+async def require_workspace(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, action: str) -> str:
     """For routes addressed by workspace id: 403 whether or not the workspace exists."""
     role = await role_in(session, principal, workspace_id)
     if role is None:
         raise WorkspaceForbidden()
-    return check_role(role, min_role)
+    return check_role(role, action)
 
 
-def check_role(role: str, min_role: str) -> str:
-    if RANK[role] < RANK[min_role]:
-        raise InsufficientRole(f"This needs the {min_role} role or higher; you are {role}.")
+def check_role(role: str, action: str) -> str:
+    needed = POLICY[action]
+    if RANK[role] < RANK[needed]:
+        raise InsufficientRole(f"'{action}' needs the {needed} role or higher; you are {role}.")
     return role
 
 
-async def require_role(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, min_role: str) -> str:
+def allows(role: str, action: str) -> bool:
+    return RANK[role] >= RANK[POLICY[action]]
+
+
+async def require_role(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, action: str) -> str:
     """For an object already fetched through `visible`: the caller can see it, so a low role is 403."""
     role = await role_in(session, principal, workspace_id)
     if role is None:
         raise NotFound()
-    return check_role(role, min_role)
+    return check_role(role, action)

@@ -26,7 +26,7 @@ async def create_default_project(session: AsyncSession, workspace_id: uuid.UUID)
 
 
 async def create_project(session: AsyncSession, principal: Principal, body: ProjectCreate) -> Project:
-    await authz.require_workspace(session, principal, body.workspace_id, "admin")
+    await authz.require_workspace(session, principal, body.workspace_id, "project.manage")
     taken = await session.execute(
         select(Project.id).where(Project.workspace_id == body.workspace_id, Project.key == body.key)
     )
@@ -46,7 +46,7 @@ async def create_project(session: AsyncSession, principal: Principal, body: Proj
 async def list_projects(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID | None, key: bytes, params: PageParams) -> tuple[list[Project], str | None]:
     stmt = authz.visible(principal, Project)
     if workspace_id is not None:
-        await authz.require_workspace(session, principal, workspace_id, "viewer")
+        await authz.require_workspace(session, principal, workspace_id, "project.read")
         stmt = stmt.where(Project.workspace_id == workspace_id)
     rows = list((await session.execute(PROJECTS.apply(stmt, key, params))).scalars())
     return PROJECTS.page(rows, key, params, lambda p: (p.created_at, p.id))
@@ -58,7 +58,7 @@ async def get_project(session: AsyncSession, principal: Principal, project_id: u
 
 async def update_project(session: AsyncSession, principal: Principal, project_id: uuid.UUID, body: ProjectUpdate) -> Project:
     p = await get_project(session, principal, project_id)
-    await authz.require_role(session, principal, p.workspace_id, "admin")
+    await authz.require_role(session, principal, p.workspace_id, "project.manage")
     changes = body.model_dump(exclude_unset=True)
     if "name" in changes and changes["name"] is None:
         raise ValidationFailed("body.name", "name can't be null.")
@@ -71,6 +71,6 @@ async def update_project(session: AsyncSession, principal: Principal, project_id
 
 async def delete_project(session: AsyncSession, principal: Principal, project_id: uuid.UUID) -> None:
     p = await get_project(session, principal, project_id)
-    await authz.require_role(session, principal, p.workspace_id, "admin")
+    await authz.require_role(session, principal, p.workspace_id, "project.manage")
     await session.delete(p)
     await session.flush()

@@ -116,5 +116,4 @@ async def accept_invite(token: Annotated[str, Path(max_length=100)], principal: 
 
 @router.get("/workspaces/{workspace_id}/storage", response_model=Storage, summary="Storage used, reserved and the quota")
 async def get_storage(workspace_id: WorkspaceId, principal: CurrentUser, session: Session, request: Request) -> Storage:
-    quota = request.app.state.settings.storage_quota_bytes
-    return Storage.model_validate(await service.storage(session, principal, workspace_id, quota))
+    return Storage.model_validate(await service.storage(session, principal, workspace_id, request.app.state.settings))

@@ -11,11 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport import authz
 from bugport.auth.principal import Principal
+from bugport.config import Settings
 from bugport.errors import Conflict, Forbidden, InsufficientRole, NotFound
 from bugport.kit.crypto import generate_token, hash_token, token_hint
 from bugport.kit.pagination import Keyset, PageParams
 from bugport.models import Invite, Membership, User, Workspace
 from bugport.models.base import utcnow
+from bugport.workspace import quota
 
 INVITE_PREFIX = "bp_inv_"
 WORKSPACES = Keyset("workspaces", [(Workspace.created_at, False), (Workspace.id, False)])
@@ -43,8 +45,8 @@ async def list_workspaces(session: AsyncSession, principal: Principal, key: byte
     return WORKSPACES.page(rows, key, params, lambda r: (r[0].created_at, r[0].id))
 
 
-async def get_workspace(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, min_role: str = "viewer") -> tuple[Workspace, str]:
-    role = await authz.require_workspace(session, principal, workspace_id, min_role)
+async def get_workspace(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, action: str = "workspace.read") -> tuple[Workspace, str]:
+    role = await authz.require_workspace(session, principal, workspace_id, action)
     ws = await session.get(Workspace, workspace_id)
     if ws is None:  # deleted between the membership read and now
         raise NotFound()
@@ -52,7 +54,7 @@ async def get_workspace(session: AsyncSession, principal: Principal, workspace_i
 
 
 async def rename_workspace(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, name: str) -> tuple[Workspace, str]:
-    ws, role = await get_workspace(session, principal, workspace_id, "admin")
+    ws, role = await get_workspace(session, principal, workspace_id, "workspace.update")
     ws.name = name
     ws.updated_at = utcnow()
     await session.flush()
@@ -60,13 +62,13 @@ async def rename_workspace(session: AsyncSession, principal: Principal, workspac
 
 
 async def delete_workspace(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID) -> None:
-    ws, _ = await get_workspace(session, principal, workspace_id, "owner")
+    ws, _ = await get_workspace(session, principal, workspace_id, "workspace.delete")
     await session.delete(ws)  # ON DELETE CASCADE removes projects, bugs, memberships, invites
     await session.flush()
 
 
 async def list_members(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, key: bytes, params: PageParams) -> tuple[list[Any], str | None]:
-    await authz.require_workspace(session, principal, workspace_id, "viewer")
+    await authz.require_workspace(session, principal, workspace_id, "member.list")
     stmt = (
         select(Membership, User)
         .join(User, User.id == Membership.user_id)
@@ -95,7 +97,7 @@ async def _owner_count(session: AsyncSession, workspace_id: uuid.UUID) -> int:
 
 
 async def change_role(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, user_id: uuid.UUID, role: str) -> tuple[Membership, User]:
-    my_role = await authz.require_workspace(session, principal, workspace_id, "admin")
+    my_role = await authz.require_workspace(session, principal, workspace_id, "member.manage")
     m = await _membership(session, workspace_id, user_id, lock=True)
     if "owner" in (role, m.role) and my_role != "owner":
         raise InsufficientRole("Only an owner can grant or take away the owner role.")
@@ -110,7 +112,7 @@ async def change_role(session: AsyncSession, principal: Principal, workspace_id:
 
 async def remove_member(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, user_id: uuid.UUID) -> None:
     leaving_self = user_id == principal.user_id and principal.kind == "user"
-    my_role = await authz.require_workspace(session, principal, workspace_id, "viewer" if leaving_self else "admin")
+    my_role = await authz.require_workspace(session, principal, workspace_id, "member.list" if leaving_self else "member.manage")
     m = await _membership(session, workspace_id, user_id, lock=True)
     if m.role == "owner" and my_role != "owner":
         raise InsufficientRole("Only an owner can remove an owner.")
@@ -131,7 +133,7 @@ def invite_status(inv: Invite) -> str:
 
 
 async def create_invite(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, email: str, role: str, ttl_days: int) -> tuple[Invite, str]:
-    my_role = await authz.require_workspace(session, principal, workspace_id, "admin")
+    my_role = await authz.require_workspace(session, principal, workspace_id, "invite.manage")
     if role == "owner" and my_role != "owner":
         raise InsufficientRole("Only an owner can invite another owner.")
     token = generate_token(INVITE_PREFIX)
@@ -152,14 +154,14 @@ async def create_invite(session: AsyncSession, principal: Principal, workspace_i
 
 
 async def list_invites(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, key: bytes, params: PageParams) -> tuple[list[Invite], str | None]:
-    await authz.require_workspace(session, principal, workspace_id, "admin")
+    await authz.require_workspace(session, principal, workspace_id, "invite.manage")
     stmt = select(Invite).where(Invite.workspace_id == workspace_id)
     rows = list((await session.execute(INVITES.apply(stmt, key, params))).scalars())
     return INVITES.page(rows, key, params, lambda r: (r.created_at, r.id))
 
 
 async def revoke_invite(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, invite_id: uuid.UUID) -> None:
-    await authz.require_workspace(session, principal, workspace_id, "admin")
+    await authz.require_workspace(session, principal, workspace_id, "invite.manage")
     inv = (
         await session.execute(select(Invite).where(Invite.id == invite_id, Invite.workspace_id == workspace_id))
     ).scalar_one_or_none()
@@ -207,8 +209,9 @@ async def accept_invite(session: AsyncSession, principal: Principal, token: str)
     return await accept_invite_for(session, inv, user)
 
 
-async def storage(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, quota_bytes: int | None) -> dict[str, Any]:
-    ws, _ = await get_workspace(session, principal, workspace_id, "viewer")
+async def storage(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, settings: Settings) -> dict[str, Any]:
+    ws, _ = await get_workspace(session, principal, workspace_id, "storage.read")
+    quota_bytes = await quota.quota_bytes(session, settings, ws)
     used = ws.storage_used_bytes
     return {
         "workspace_id": ws.id,

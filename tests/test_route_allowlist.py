@@ -1,0 +1,42 @@
+"""Every route without a credential dependency must be on this allowlist, on purpose."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from bugport.auth.dependencies import AUTH_MARKER
+
+PUBLIC = {
+    ("GET", "/v1/health"),
+    ("GET", "/v1/version"),
+}
+NON_API = {"/v1/openapi.json", "/v1/docs", "/v1/docs/oauth2-redirect"}
+
+
+def _has_auth(dependant: Any) -> bool:
+    if getattr(dependant.call, AUTH_MARKER, None) is not None:
+        return True
+    return any(_has_auth(d) for d in dependant.dependencies)
+
+
+def routes(app: FastAPI) -> list[tuple[str, Any]]:
+    """(full path, original route) for every route, through FastAPI's included routers."""
+    return [(ctx.path, ctx.original_route) for ctx in iter_route_contexts(app.routes)]
+
+
+def test_only_allowlisted_routes_are_public(app: FastAPI) -> None:
+    public, authed = set(), set()
+    for path, route in routes(app):
+        if isinstance(route, APIRoute):
+            target = authed if _has_auth(route.dependant) else public
+            target.update((m, path) for m in route.methods)
+    assert authed, "the walk found no authenticated routes: it is broken"
+    assert public == PUBLIC, f"unexpected public routes: {public - PUBLIC}; allowlisted but gone: {PUBLIC - public}"
+
+
+def test_non_api_routes_are_only_docs(app: FastAPI) -> None:
+    others = {path for path, r in routes(app) if not isinstance(r, APIRoute)}
+    assert others <= NON_API, others
