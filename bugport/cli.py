@@ -12,7 +12,9 @@ from rich.console import Console
 from bugport import __version__
 from bugport.config import API_VERSION, Settings
 
-app = typer.Typer(help="BugPort: the bug-reporting API.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="BugPort: the bug-reporting API.", no_args_is_help=True, add_completion=False
+)
 console = Console(stderr=True)
 
 
@@ -52,7 +54,9 @@ async def _seed_dev_user(settings: Settings, email: str, name: str | None) -> st
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    migrate: Annotated[bool, typer.Option("--migrate/--no-migrate", help="Apply migrations first.")] = True,
+    migrate: Annotated[
+        bool, typer.Option("--migrate/--no-migrate", help="Apply migrations first.")
+    ] = True,
     workers: Annotated[int, typer.Option(help="API processes (share limits through Redis).")] = 1,
 ) -> None:
     """Run the API server (migrating the database first)."""
@@ -72,7 +76,11 @@ def serve(
         token = asyncio.run(_seed_dev_user(settings, settings.embedded_dev_user_email, "Dev User"))
         console.print(f"  sign in as {settings.embedded_dev_user_email}: use this bearer token")
         console.print(f"\nexport BUGPORT_TOKEN={token}\n", soft_wrap=True, highlight=False)
-        console.print(soft_wrap=True, highlight=False, *[f'  try: curl -H "Authorization: Bearer $BUGPORT_TOKEN" {base}/v1/auth/me'])
+        console.print(
+            soft_wrap=True,
+            highlight=False,
+            *[f'  try: curl -H "Authorization: Bearer $BUGPORT_TOKEN" {base}/v1/auth/me'],
+        )
         console.print("  (a new token any time: bugport token --email you@example.com)")
     uvicorn.run(
         "bugport.server:app",

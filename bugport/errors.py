@@ -49,7 +49,11 @@ class Unauthorized(BugPortError):
 
 
 class QuotaExceeded(BugPortError):
-    status, code, message = 402, "quota_exceeded", "The workspace's storage quota would be exceeded."
+    status, code, message = (
+        402,
+        "quota_exceeded",
+        "The workspace's storage quota would be exceeded.",
+    )
 
 
 class Forbidden(BugPortError):
@@ -70,9 +74,7 @@ class InsufficientScope(Forbidden):
     def __init__(self, scope: str) -> None:
         super().__init__(
             f"This token lacks the '{scope}' scope.",
-            headers={
-                "WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'
-            },
+            headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'},
         )
         self.details = [{"field": "scope", "message": scope}]
 
@@ -176,8 +178,16 @@ def install_error_handlers(app: FastAPI) -> None:
                 f"{request.method} is not allowed on {request.url.path}.",
                 headers=dict(exc.headers or {}),
             )
-        code = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 413: "payload_too_large", 415: "unsupported_media_type"}.get(exc.status_code, "error")
-        return render(request, exc.status_code, code, str(exc.detail), headers=dict(exc.headers or {}))
+        code = {
+            400: "invalid_request",
+            401: "unauthorized",
+            403: "forbidden",
+            413: "payload_too_large",
+            415: "unsupported_media_type",
+        }.get(exc.status_code, "error")
+        return render(
+            request, exc.status_code, code, str(exc.detail), headers=dict(exc.headers or {})
+        )
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:

@@ -74,7 +74,9 @@ def tmp_root() -> Path:
 
 
 @pytest_asyncio.fixture(scope="session", params=BACKENDS)
-async def backend_url(request: pytest.FixtureRequest, tmp_root: Path) -> AsyncIterator[tuple[str, str]]:
+async def backend_url(
+    request: pytest.FixtureRequest, tmp_root: Path
+) -> AsyncIterator[tuple[str, str]]:
     backend = request.param
     url = await database_url(backend, tmp_root)
     yield backend, url
@@ -124,7 +126,9 @@ async def tenant_b(client: httpx.AsyncClient, settings: Settings) -> Tenant:
     return await make_tenant(client, settings)
 
 
-def assert_error(r: httpx.Response, status: int, code: str, field: str | None = None) -> dict[str, Any]:
+def assert_error(
+    r: httpx.Response, status: int, code: str, field: str | None = None
+) -> dict[str, Any]:
     """The one error shape: status, machine code, request id (body and header), named field."""
     assert r.status_code == status, f"{r.status_code} != {status}: {r.text}"
     err = r.json()["error"]

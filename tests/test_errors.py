@@ -21,21 +21,33 @@ async def test_unknown_route_under_v1(client: httpx.AsyncClient) -> None:
 
 
 async def test_method_not_allowed(client: httpx.AsyncClient, user: ApiUser) -> None:
-    assert_error(await client.put("/v1/workspaces", headers=user.headers), 405, "method_not_allowed")
+    assert_error(
+        await client.put("/v1/workspaces", headers=user.headers), 405, "method_not_allowed"
+    )
 
 
 async def test_malformed_json_is_400(client: httpx.AsyncClient, user: ApiUser) -> None:
-    r = await client.post("/v1/workspaces", content=b"{bad", headers={**user.headers, "content-type": "application/json"})
+    r = await client.post(
+        "/v1/workspaces",
+        content=b"{bad",
+        headers={**user.headers, "content-type": "application/json"},
+    )
     assert_error(r, 400, "invalid_json")
 
 
 async def test_non_json_body_is_415(client: httpx.AsyncClient, user: ApiUser) -> None:
-    r = await client.post("/v1/workspaces", content=b"name=x", headers={**user.headers, "content-type": "application/x-www-form-urlencoded"})
+    r = await client.post(
+        "/v1/workspaces",
+        content=b"name=x",
+        headers={**user.headers, "content-type": "application/x-www-form-urlencoded"},
+    )
     assert_error(r, 415, "unsupported_media_type")
 
 
 async def test_unknown_field_is_422_naming_it(client: httpx.AsyncClient, user: ApiUser) -> None:
-    r = await client.post("/v1/workspaces", json={"name": "x", "plan_id": "enterprise"}, headers=user.headers)
+    r = await client.post(
+        "/v1/workspaces", json={"name": "x", "plan_id": "enterprise"}, headers=user.headers
+    )
     assert_error(r, 422, "validation_error", field="body.plan_id")
 
 
@@ -44,9 +56,13 @@ async def test_missing_field_is_422_naming_it(client: httpx.AsyncClient, user: A
     assert_error(r, 422, "validation_error", field="body.name")
 
 
-async def test_body_over_limit_is_413_before_parsing(client: httpx.AsyncClient, user: ApiUser, settings: object) -> None:
+async def test_body_over_limit_is_413_before_parsing(
+    client: httpx.AsyncClient, user: ApiUser, settings: object
+) -> None:
     big = b'{"name": "' + b"x" * 1_100_000 + b'"}'
-    r = await client.post("/v1/workspaces", content=big, headers={**user.headers, "content-type": "application/json"})
+    r = await client.post(
+        "/v1/workspaces", content=big, headers={**user.headers, "content-type": "application/json"}
+    )
     assert_error(r, 413, "payload_too_large")
 
 
@@ -55,7 +71,11 @@ async def test_chunked_body_over_limit_is_413(client: httpx.AsyncClient, user: A
         for _ in range(20):
             yield b"x" * 100_000
 
-    r = await client.post("/v1/workspaces", content=chunks(), headers={**user.headers, "content-type": "application/json"})
+    r = await client.post(
+        "/v1/workspaces",
+        content=chunks(),
+        headers={**user.headers, "content-type": "application/json"},
+    )
     assert_error(r, 413, "payload_too_large")
 
 
@@ -63,7 +83,9 @@ async def test_request_id_is_echoed_or_generated(client: httpx.AsyncClient) -> N
     r = await client.get("/v1/health", headers={"X-Request-ID": "client-chosen-id-123"})
     assert r.headers["x-request-id"] == "client-chosen-id-123"
     r2 = await client.get("/v1/health", headers={"X-Request-ID": "bad id with spaces"})
-    assert r2.headers["x-request-id"] != "bad id with spaces" and len(r2.headers["x-request-id"]) >= 8
+    assert (
+        r2.headers["x-request-id"] != "bad id with spaces" and len(r2.headers["x-request-id"]) >= 8
+    )
 
 
 async def test_unhandled_error_is_500_without_a_trace(tmp_path: Path) -> None:

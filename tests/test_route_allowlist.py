@@ -34,7 +34,9 @@ def test_only_allowlisted_routes_are_public(app: FastAPI) -> None:
             target = authed if _has_auth(route.dependant) else public
             target.update((m, path) for m in route.methods)
     assert authed, "the walk found no authenticated routes: it is broken"
-    assert public == PUBLIC, f"unexpected public routes: {public - PUBLIC}; allowlisted but gone: {PUBLIC - public}"
+    assert public == PUBLIC, (
+        f"unexpected public routes: {public - PUBLIC}; allowlisted but gone: {PUBLIC - public}"
+    )
 
 
 def test_non_api_routes_are_only_docs(app: FastAPI) -> None:

@@ -19,7 +19,13 @@ from tests.fixtures.users import Tenant
 
 def _routes() -> list[tuple[str, str, bool]]:
     tmp = Path(tempfile.mkdtemp())
-    schema = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp / 'x.db'}", data_dir=tmp, supabase_jwt_secret="x")).openapi()
+    schema = create_app(
+        Settings(
+            database_url=f"sqlite+aiosqlite:///{tmp / 'x.db'}",
+            data_dir=tmp,
+            supabase_jwt_secret="x",
+        )
+    ).openapi()
     out = []
     for path, item in schema["paths"].items():
         for method, op in item.items():
@@ -31,8 +37,17 @@ def _routes() -> list[tuple[str, str, bool]]:
 ROUTES = _routes()
 
 
-@pytest.mark.parametrize(("method", "path", "has_body"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
-async def test_other_workspace_cannot_reach(client: httpx.AsyncClient, tenant_a: Tenant, tenant_b: Tenant, method: str, path: str, has_body: bool) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "has_body"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES]
+)
+async def test_other_workspace_cannot_reach(
+    client: httpx.AsyncClient,
+    tenant_a: Tenant,
+    tenant_b: Tenant,
+    method: str,
+    path: str,
+    has_body: bool,
+) -> None:
     params = re.findall(r"{(\w+)}", path)
     missing = [p for p in params if p not in ID_SOURCES]
     assert not missing, f"add an ID_SOURCE for {missing} in tests/fixtures/scoping.py"

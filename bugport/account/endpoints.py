@@ -14,10 +14,16 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 async def me(principal: CurrentUser, session: Session) -> Me:
     user = principal.user
     assert user is not None
-    return Me.model_validate({**_user_dict(user), "memberships": await service.memberships(session, user)})
+    return Me.model_validate(
+        {**_user_dict(user), "memberships": await service.memberships(session, user)}
+    )
 
 
-@router.post("/sync-profile", response_model=SyncResult, summary="Reconcile the identity provider's profile with BugPort's")
+@router.post(
+    "/sync-profile",
+    response_model=SyncResult,
+    summary="Reconcile the identity provider's profile with BugPort's",
+)
 async def sync_profile(principal: CurrentUser, session: Session) -> SyncResult:
     user, created, accepted = await service.sync_profile(session, principal)
     return SyncResult.model_validate(
@@ -31,4 +37,7 @@ async def sync_profile(principal: CurrentUser, session: Session) -> SyncResult:
 
 
 def _user_dict(user: object) -> dict[str, object]:
-    return {k: getattr(user, k) for k in ("id", "email", "name", "avatar_url", "synced_at", "created_at")}
+    return {
+        k: getattr(user, k)
+        for k in ("id", "email", "name", "avatar_url", "synced_at", "created_at")
+    }

@@ -37,7 +37,9 @@ def _profile_fields(claims: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-async def sync_profile(session: AsyncSession, principal: Principal) -> tuple[User, uuid.UUID | None, list[uuid.UUID]]:
+async def sync_profile(
+    session: AsyncSession, principal: Principal
+) -> tuple[User, uuid.UUID | None, list[uuid.UUID]]:
     """Idempotent: updates profile fields from the token; on the first sync creates a personal
     workspace with a default project. Pending invites to the token's email are accepted."""
     user = principal.user

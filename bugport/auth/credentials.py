@@ -37,7 +37,9 @@ def bearer_token(request: Request) -> str | None:
 async def user_from_claims(session: AsyncSession, claims: dict[str, Any]) -> User:
     """The profile row for this identity; created on first sight (sync-profile fills it in)."""
     sub = claims["sub"]
-    user = (await session.execute(select(User).where(User.auth_subject == sub))).scalar_one_or_none()
+    user = (
+        await session.execute(select(User).where(User.auth_subject == sub))
+    ).scalar_one_or_none()
     if user is None:
         meta = claims.get("user_metadata") or {}
         user = User(
@@ -59,7 +61,9 @@ async def resolve(request: Request, session: AsyncSession) -> Principal:
         if token.startswith(prefix):
             resolver = RESOLVERS.get(prefix)
             if resolver is None:
-                raise Unauthorized("This kind of credential is not accepted here.", code="invalid_token")
+                raise Unauthorized(
+                    "This kind of credential is not accepted here.", code="invalid_token"
+                )
             return await resolver(token, request, session)
     claims = await request.app.state.jwt_verifier.verify(token)
     user = await user_from_claims(session, claims)

@@ -93,7 +93,9 @@ class SupabaseVerifier:
                 audience="authenticated",
                 issuer=issuer,
                 leeway=self.settings.jwt_leeway_seconds,
-                options={"require": ["exp", "iat", "sub", "aud", "role"] + (["iss"] if issuer else [])},
+                options={
+                    "require": ["exp", "iat", "sub", "aud", "role"] + (["iss"] if issuer else [])
+                },
             )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("The access token has expired.", code="token_expired") from exc
@@ -101,7 +103,9 @@ class SupabaseVerifier:
             raise Unauthorized("The access token is invalid.", code="invalid_token") from exc
         if claims.get("role") != "authenticated":
             # anon and service_role keys are JWTs too; they never identify a person.
-            raise Unauthorized("Only a signed-in user's access token is accepted.", code="invalid_token")
+            raise Unauthorized(
+                "Only a signed-in user's access token is accepted.", code="invalid_token"
+            )
         if not isinstance(claims.get("sub"), str) or not claims["sub"].strip():
             raise Unauthorized("The access token has no subject.", code="invalid_token")
         return claims
@@ -111,7 +115,9 @@ def dev_subject(email: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"bugport-dev:{email.lower()}"))
 
 
-def mint_dev_token(settings: Settings, email: str, name: str | None = None, ttl: int | None = None) -> str:
+def mint_dev_token(
+    settings: Settings, email: str, name: str | None = None, ttl: int | None = None
+) -> str:
     """A Supabase-shaped access token signed with the configured HS256 secret (local development)."""
     secret = settings.jwt_secret
     if not secret:

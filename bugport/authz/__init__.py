@@ -54,7 +54,14 @@ def visible(principal: Principal, model: Any) -> Select[Any]:
     return stmt
 
 
-async def fetch_visible(session: AsyncSession, principal: Principal, model: type[M], obj_id: uuid.UUID, *, for_update: bool = False) -> M:
+async def fetch_visible(
+    session: AsyncSession,
+    principal: Principal,
+    model: type[M],
+    obj_id: uuid.UUID,
+    *,
+    for_update: bool = False,
+) -> M:
     stmt = visible(principal, model).where(model.id == obj_id)  # type: ignore[attr-defined]
     if for_update:
         stmt = stmt.with_for_update()
@@ -69,7 +76,9 @@ def _token_ceiling(principal: Principal) -> str:
     return "member" if "bugs:write" in principal.scopes else "viewer"
 
 
-async def role_in(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID) -> str | None:
+async def role_in(
+    session: AsyncSession, principal: Principal, workspace_id: uuid.UUID
+) -> str | None:
     if principal.kind == "widget_key" or principal.user_id is None:
         return None
     if principal.kind == "mcp_token" and principal.workspace_id != workspace_id:
@@ -89,7 +98,9 @@ async def role_in(session: AsyncSession, principal: Principal, workspace_id: uui
     return role
 
 
-async def require_workspace(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, action: str) -> str:
+async def require_workspace(
+    session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, action: str
+) -> str:
     """For routes addressed by workspace id: 403 whether or not the workspace exists."""
     role = await role_in(session, principal, workspace_id)
     if role is None:
@@ -108,7 +119,9 @@ def allows(role: str, action: str) -> bool:
     return RANK[role] >= RANK[POLICY[action]]
 
 
-async def require_role(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, action: str) -> str:
+async def require_role(
+    session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, action: str
+) -> str:
     """For an object already fetched through `visible`: the caller can see it, so a low role is 403."""
     role = await role_in(session, principal, workspace_id)
     if role is None:

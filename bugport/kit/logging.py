@@ -33,7 +33,11 @@ class TextFormatter(logging.Formatter):
 
 def configure(json_logs: bool, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JSONFormatter() if json_logs else TextFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(
+        JSONFormatter()
+        if json_logs
+        else TextFormatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    )
     root = logging.getLogger("bugport")
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -39,10 +39,19 @@ def _rid(scope: Scope) -> str:
 
 
 async def send_error(
-    scope: Scope, send: Send, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    scope: Scope,
+    send: Send,
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
 ) -> None:
     rid = _rid(scope)
-    resp = JSONResponse(error_body(rid, code, message), status_code=status, headers={"X-Request-ID": rid, **(headers or {})})
+    resp = JSONResponse(
+        error_body(rid, code, message),
+        status_code=status,
+        headers={"X-Request-ID": rid, **(headers or {})},
+    )
     await resp({"type": "http"}, _noop_receive, send)
 
 
@@ -70,7 +79,9 @@ class RequestContext:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                raw = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
+                raw = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"
+                ]
                 raw.append((b"x-request-id", rid.encode()))
                 message["headers"] = raw
             await send(message)
@@ -131,11 +142,19 @@ class BodyGuard:
         headers = Headers(scope=scope)
         limit = body_limit_for(method, path, self.default_limit)
         length = headers.get("content-length")
-        has_body = (length is not None and length != "0") or "chunked" in headers.get("transfer-encoding", "")
-        if has_body and path.startswith("/v1/") and not any(m == method and rx.fullmatch(path) for m, rx in _NON_JSON):
+        has_body = (length is not None and length != "0") or "chunked" in headers.get(
+            "transfer-encoding", ""
+        )
+        if (
+            has_body
+            and path.startswith("/v1/")
+            and not any(m == method and rx.fullmatch(path) for m, rx in _NON_JSON)
+        ):
             ctype = headers.get("content-type", "").split(";")[0].strip().lower()
             if ctype != "application/json" and not ctype.endswith("+json"):
-                return await send_error(scope, send, 415, "unsupported_media_type", "Send the body as application/json.")
+                return await send_error(
+                    scope, send, 415, "unsupported_media_type", "Send the body as application/json."
+                )
         too_large = f"The request body exceeds this route's limit of {limit} bytes."
         if length is not None:
             try:
@@ -185,7 +204,12 @@ class DefaultRateLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = self.get_state()
         settings = state.settings
-        if scope["type"] != "http" or not settings.rate_limits_enabled or not scope["path"].startswith("/v1/") or scope["method"] == "OPTIONS":
+        if (
+            scope["type"] != "http"
+            or not settings.rate_limits_enabled
+            or not scope["path"].startswith("/v1/")
+            or scope["method"] == "OPTIONS"
+        ):
             return await self.app(scope, receive, send)
         limiter: RateLimiter = state.rate_limiter
         headers = Headers(scope=scope)
@@ -197,14 +221,26 @@ class DefaultRateLimit:
             specs.append((settings.rate_limit_per_credential, ("cred", cred)))
         result: LimitResult | None = await limiter.check(specs)
         if result is not None and not result.allowed:
-            return await send_error(scope, send, 429, "rate_limited", "Too many requests; retry after the time in Retry-After.", result.headers())
-        extra = [(k.lower().encode(), v.encode()) for k, v in (result.headers() if result else {}).items()]
+            return await send_error(
+                scope,
+                send,
+                429,
+                "rate_limited",
+                "Too many requests; retry after the time in Retry-After.",
+                result.headers(),
+            )
+        extra = [
+            (k.lower().encode(), v.encode())
+            for k, v in (result.headers() if result else {}).items()
+        ]
 
         async def _send(message: Message) -> None:
             if message["type"] == "http.response.start" and extra:
                 names = {k for k, _ in message.get("headers", [])}
                 # A route with its own, tighter limit (widget intake) has already set these.
-                message["headers"] = list(message.get("headers", [])) + [(k, v) for k, v in extra if k not in names]
+                message["headers"] = list(message.get("headers", [])) + [
+                    (k, v) for k, v in extra if k not in names
+                ]
             await send(message)
 
         await self.app(scope, receive, _send)

@@ -29,9 +29,15 @@ class PageParams:
 def page_params(
     limit: Annotated[
         int,
-        Query(ge=1, description=f"Page size, default {DEFAULT_LIMIT}; values over {MAX_LIMIT} are clamped to {MAX_LIMIT}."),
+        Query(
+            ge=1,
+            description=f"Page size, default {DEFAULT_LIMIT}; values over {MAX_LIMIT} are clamped to {MAX_LIMIT}.",
+        ),
     ] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=2048, description="Opaque cursor from a previous page's `next_cursor`.")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=2048, description="Opaque cursor from a previous page's `next_cursor`."),
+    ] = None,
 ) -> PageParams:
     return PageParams(limit=min(limit, MAX_LIMIT), cursor=cursor)
 
@@ -54,7 +60,9 @@ def _dec(item: Any) -> Any:
 
 
 def encode_cursor(key: bytes, kind: str, values: list[Any]) -> str:
-    payload = json.dumps({"k": kind, "v": [_enc(v) for v in values]}, separators=(",", ":")).encode()
+    payload = json.dumps(
+        {"k": kind, "v": [_enc(v) for v in values]}, separators=(",", ":")
+    ).encode()
     body = base64.urlsafe_b64encode(payload).decode().rstrip("=")
     return f"{body}.{sign(key, payload)[:32]}"
 
@@ -102,7 +110,9 @@ class Keyset:
         order = [c.desc() if desc else c.asc() for c, desc in self.columns]
         return stmt.order_by(*order).limit(params.limit + 1)
 
-    def page(self, rows: list[Any], key: bytes, params: PageParams, values_of: Any) -> tuple[list[Any], str | None]:
+    def page(
+        self, rows: list[Any], key: bytes, params: PageParams, values_of: Any
+    ) -> tuple[list[Any], str | None]:
         if len(rows) <= params.limit:
             return rows, None
         rows = rows[: params.limit]

@@ -15,7 +15,9 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
     # Dialect-only full-text objects (FTS5 tables, tsvector columns) are managed by hand.
     return not (name or "").startswith(("bugs_fts", "search_vector"))
 

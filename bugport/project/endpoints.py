@@ -16,13 +16,19 @@ router = APIRouter(prefix="/projects", tags=["projects"])
 
 
 @router.post("", status_code=201, response_model=Project, summary="Create a project (admin)")
-async def create_project(body: ProjectCreate, principal: CurrentUser, session: Session, response: Response) -> Project:
+async def create_project(
+    body: ProjectCreate, principal: CurrentUser, session: Session, response: Response
+) -> Project:
     p = await service.create_project(session, principal, body)
     response.headers["Location"] = f"/v1/projects/{p.id}"
     return Project.model_validate(p)
 
 
-@router.get("", response_model=Page[Project], summary="List projects you can see, optionally in one workspace")
+@router.get(
+    "",
+    response_model=Page[Project],
+    summary="List projects you can see, optionally in one workspace",
+)
 async def list_projects(
     principal: CurrentUser,
     session: Session,
@@ -30,7 +36,9 @@ async def list_projects(
     request: Request,
     workspace_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> Page[Project]:
-    rows, nxt = await service.list_projects(session, principal, workspace_id, signing_key(request), paging)
+    rows, nxt = await service.list_projects(
+        session, principal, workspace_id, signing_key(request), paging
+    )
     return Page(data=[Project.model_validate(p) for p in rows], next_cursor=nxt)
 
 
@@ -39,12 +47,22 @@ async def get_project(project_id: uuid.UUID, principal: CurrentUser, session: Se
     return Project.model_validate(await service.get_project(session, principal, project_id))
 
 
-@router.patch("/{project_id}", response_model=Project, summary="Update a project's name or description (admin)")
-async def update_project(project_id: uuid.UUID, body: ProjectUpdate, principal: CurrentUser, session: Session) -> Project:
-    return Project.model_validate(await service.update_project(session, principal, project_id, body))
+@router.patch(
+    "/{project_id}",
+    response_model=Project,
+    summary="Update a project's name or description (admin)",
+)
+async def update_project(
+    project_id: uuid.UUID, body: ProjectUpdate, principal: CurrentUser, session: Session
+) -> Project:
+    return Project.model_validate(
+        await service.update_project(session, principal, project_id, body)
+    )
 
 
 @router.delete("/{project_id}", status_code=204, summary="Delete a project and its bugs (admin)")
-async def delete_project(project_id: uuid.UUID, principal: CurrentUser, session: Session) -> Response:
+async def delete_project(
+    project_id: uuid.UUID, principal: CurrentUser, session: Session
+) -> Response:
     await service.delete_project(session, principal, project_id)
     return Response(status_code=204)

@@ -13,7 +13,10 @@ KEY_PATTERN = r"^[A-Z][A-Z0-9]{1,9}$"
 class ProjectCreate(InputModel):
     workspace_id: uuid.UUID
     name: str = Field(min_length=1, max_length=100)
-    key: str = Field(pattern=KEY_PATTERN, description="2-10 uppercase letters/digits, starting with a letter; prefixes bug keys (WEB-42). Fixed after creation.")
+    key: str = Field(
+        pattern=KEY_PATTERN,
+        description="2-10 uppercase letters/digits, starting with a letter; prefixes bug keys (WEB-42). Fixed after creation.",
+    )
     description: str | None = Field(default=None, max_length=2000)
 
 

@@ -25,7 +25,9 @@ async def create_default_project(session: AsyncSession, workspace_id: uuid.UUID)
     return p
 
 
-async def create_project(session: AsyncSession, principal: Principal, body: ProjectCreate) -> Project:
+async def create_project(
+    session: AsyncSession, principal: Principal, body: ProjectCreate
+) -> Project:
     await authz.require_workspace(session, principal, body.workspace_id, "project.manage")
     taken = await session.execute(
         select(Project.id).where(Project.workspace_id == body.workspace_id, Project.key == body.key)
@@ -43,7 +45,13 @@ async def create_project(session: AsyncSession, principal: Principal, body: Proj
     return p
 
 
-async def list_projects(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID | None, key: bytes, params: PageParams) -> tuple[list[Project], str | None]:
+async def list_projects(
+    session: AsyncSession,
+    principal: Principal,
+    workspace_id: uuid.UUID | None,
+    key: bytes,
+    params: PageParams,
+) -> tuple[list[Project], str | None]:
     stmt = authz.visible(principal, Project)
     if workspace_id is not None:
         await authz.require_workspace(session, principal, workspace_id, "project.read")
@@ -52,11 +60,15 @@ async def list_projects(session: AsyncSession, principal: Principal, workspace_i
     return PROJECTS.page(rows, key, params, lambda p: (p.created_at, p.id))
 
 
-async def get_project(session: AsyncSession, principal: Principal, project_id: uuid.UUID) -> Project:
+async def get_project(
+    session: AsyncSession, principal: Principal, project_id: uuid.UUID
+) -> Project:
     return await authz.fetch_visible(session, principal, Project, project_id)
 
 
-async def update_project(session: AsyncSession, principal: Principal, project_id: uuid.UUID, body: ProjectUpdate) -> Project:
+async def update_project(
+    session: AsyncSession, principal: Principal, project_id: uuid.UUID, body: ProjectUpdate
+) -> Project:
     p = await get_project(session, principal, project_id)
     await authz.require_role(session, principal, p.workspace_id, "project.manage")
     changes = body.model_dump(exclude_unset=True)
@@ -69,7 +81,9 @@ async def update_project(session: AsyncSession, principal: Principal, project_id
     return p
 
 
-async def delete_project(session: AsyncSession, principal: Principal, project_id: uuid.UUID) -> None:
+async def delete_project(
+    session: AsyncSession, principal: Principal, project_id: uuid.UUID
+) -> None:
     p = await get_project(session, principal, project_id)
     await authz.require_role(session, principal, p.workspace_id, "project.manage")
     await session.delete(p)

@@ -55,7 +55,9 @@ class Invite(OutputModel):
     email: str
     role: Role
     status: InviteStatus
-    token_hint: str = Field(description="Prefix and last four characters; the token is shown only at creation.")
+    token_hint: str = Field(
+        description="Prefix and last four characters; the token is shown only at creation."
+    )
     invited_by_id: uuid.UUID | None
     created_at: Timestamp
     expires_at: Timestamp
@@ -63,7 +65,9 @@ class Invite(OutputModel):
 
 
 class InviteCreated(Invite):
-    token: str = Field(description="Shown once. The invitee accepts with POST /v1/invites/{token}/accept.")
+    token: str = Field(
+        description="Shown once. The invitee accepts with POST /v1/invites/{token}/accept."
+    )
     accept_path: str
 
 
@@ -78,4 +82,6 @@ class Storage(OutputModel):
     reserved_bytes: int
     quota_bytes: int | None = Field(description="null means unlimited.")
     percent_used: float | None
-    by_kind: dict[str, int] = Field(default_factory=dict, description="Settled bytes by media kind.")
+    by_kind: dict[str, int] = Field(
+        default_factory=dict, description="Settled bytes by media kind."
+    )

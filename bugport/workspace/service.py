@@ -35,7 +35,9 @@ async def create_workspace(session: AsyncSession, user: User, name: str) -> Work
     return ws
 
 
-async def list_workspaces(session: AsyncSession, principal: Principal, key: bytes, params: PageParams) -> tuple[list[tuple[Workspace, str]], str | None]:
+async def list_workspaces(
+    session: AsyncSession, principal: Principal, key: bytes, params: PageParams
+) -> tuple[list[tuple[Workspace, str]], str | None]:
     stmt = (
         select(Workspace, Membership.role)
         .join(Membership, Membership.workspace_id == Workspace.id)
@@ -45,7 +47,12 @@ async def list_workspaces(session: AsyncSession, principal: Principal, key: byte
     return WORKSPACES.page(rows, key, params, lambda r: (r[0].created_at, r[0].id))
 
 
-async def get_workspace(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, action: str = "workspace.read") -> tuple[Workspace, str]:
+async def get_workspace(
+    session: AsyncSession,
+    principal: Principal,
+    workspace_id: uuid.UUID,
+    action: str = "workspace.read",
+) -> tuple[Workspace, str]:
     role = await authz.require_workspace(session, principal, workspace_id, action)
     ws = await session.get(Workspace, workspace_id)
     if ws is None:  # deleted between the membership read and now
@@ -53,7 +60,9 @@ async def get_workspace(session: AsyncSession, principal: Principal, workspace_i
     return ws, role
 
 
-async def rename_workspace(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, name: str) -> tuple[Workspace, str]:
+async def rename_workspace(
+    session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, name: str
+) -> tuple[Workspace, str]:
     ws, role = await get_workspace(session, principal, workspace_id, "workspace.update")
     ws.name = name
     ws.updated_at = utcnow()
@@ -61,13 +70,21 @@ async def rename_workspace(session: AsyncSession, principal: Principal, workspac
     return ws, role
 
 
-async def delete_workspace(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID) -> None:
+async def delete_workspace(
+    session: AsyncSession, principal: Principal, workspace_id: uuid.UUID
+) -> None:
     ws, _ = await get_workspace(session, principal, workspace_id, "workspace.delete")
     await session.delete(ws)  # ON DELETE CASCADE removes projects, bugs, memberships, invites
     await session.flush()
 
 
-async def list_members(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, key: bytes, params: PageParams) -> tuple[list[Any], str | None]:
+async def list_members(
+    session: AsyncSession,
+    principal: Principal,
+    workspace_id: uuid.UUID,
+    key: bytes,
+    params: PageParams,
+) -> tuple[list[Any], str | None]:
     await authz.require_workspace(session, principal, workspace_id, "member.list")
     stmt = (
         select(Membership, User)
@@ -78,8 +95,12 @@ async def list_members(session: AsyncSession, principal: Principal, workspace_id
     return MEMBERS.page(rows, key, params, lambda r: (r[0].created_at, r[0].user_id))
 
 
-async def _membership(session: AsyncSession, workspace_id: uuid.UUID, user_id: uuid.UUID, *, lock: bool = False) -> Membership:
-    stmt = select(Membership).where(Membership.workspace_id == workspace_id, Membership.user_id == user_id)
+async def _membership(
+    session: AsyncSession, workspace_id: uuid.UUID, user_id: uuid.UUID, *, lock: bool = False
+) -> Membership:
+    stmt = select(Membership).where(
+        Membership.workspace_id == workspace_id, Membership.user_id == user_id
+    )
     if lock:
         stmt = stmt.with_for_update()
     m = (await session.execute(stmt)).scalar_one_or_none()
@@ -91,12 +112,20 @@ async def _membership(session: AsyncSession, workspace_id: uuid.UUID, user_id: u
 async def _owner_count(session: AsyncSession, workspace_id: uuid.UUID) -> int:
     # Lock the owners' rows so two concurrent demotions can't both see "another owner left".
     rows = await session.execute(
-        select(Membership.user_id).where(Membership.workspace_id == workspace_id, Membership.role == "owner").with_for_update()
+        select(Membership.user_id)
+        .where(Membership.workspace_id == workspace_id, Membership.role == "owner")
+        .with_for_update()
     )
     return len(rows.all())
 
 
-async def change_role(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, user_id: uuid.UUID, role: str) -> tuple[Membership, User]:
+async def change_role(
+    session: AsyncSession,
+    principal: Principal,
+    workspace_id: uuid.UUID,
+    user_id: uuid.UUID,
+    role: str,
+) -> tuple[Membership, User]:
     my_role = await authz.require_workspace(session, principal, workspace_id, "member.manage")
     m = await _membership(session, workspace_id, user_id, lock=True)
     if "owner" in (role, m.role) and my_role != "owner":
@@ -110,9 +139,13 @@ async def change_role(session: AsyncSession, principal: Principal, workspace_id:
     return m, user
 
 
-async def remove_member(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, user_id: uuid.UUID) -> None:
+async def remove_member(
+    session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, user_id: uuid.UUID
+) -> None:
     leaving_self = user_id == principal.user_id and principal.kind == "user"
-    my_role = await authz.require_workspace(session, principal, workspace_id, "member.list" if leaving_self else "member.manage")
+    my_role = await authz.require_workspace(
+        session, principal, workspace_id, "member.list" if leaving_self else "member.manage"
+    )
     m = await _membership(session, workspace_id, user_id, lock=True)
     if m.role == "owner" and my_role != "owner":
         raise InsufficientRole("Only an owner can remove an owner.")
@@ -132,7 +165,14 @@ def invite_status(inv: Invite) -> str:
     return "pending"
 
 
-async def create_invite(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, email: str, role: str, ttl_days: int) -> tuple[Invite, str]:
+async def create_invite(
+    session: AsyncSession,
+    principal: Principal,
+    workspace_id: uuid.UUID,
+    email: str,
+    role: str,
+    ttl_days: int,
+) -> tuple[Invite, str]:
     my_role = await authz.require_workspace(session, principal, workspace_id, "invite.manage")
     if role == "owner" and my_role != "owner":
         raise InsufficientRole("Only an owner can invite another owner.")
@@ -153,17 +193,27 @@ async def create_invite(session: AsyncSession, principal: Principal, workspace_i
     return inv, token
 
 
-async def list_invites(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, key: bytes, params: PageParams) -> tuple[list[Invite], str | None]:
+async def list_invites(
+    session: AsyncSession,
+    principal: Principal,
+    workspace_id: uuid.UUID,
+    key: bytes,
+    params: PageParams,
+) -> tuple[list[Invite], str | None]:
     await authz.require_workspace(session, principal, workspace_id, "invite.manage")
     stmt = select(Invite).where(Invite.workspace_id == workspace_id)
     rows = list((await session.execute(INVITES.apply(stmt, key, params))).scalars())
     return INVITES.page(rows, key, params, lambda r: (r.created_at, r.id))
 
 
-async def revoke_invite(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, invite_id: uuid.UUID) -> None:
+async def revoke_invite(
+    session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, invite_id: uuid.UUID
+) -> None:
     await authz.require_workspace(session, principal, workspace_id, "invite.manage")
     inv = (
-        await session.execute(select(Invite).where(Invite.id == invite_id, Invite.workspace_id == workspace_id))
+        await session.execute(
+            select(Invite).where(Invite.id == invite_id, Invite.workspace_id == workspace_id)
+        )
     ).scalar_one_or_none()
     if inv is None:
         raise NotFound()
@@ -177,7 +227,9 @@ async def revoke_invite(session: AsyncSession, principal: Principal, workspace_i
 async def accept_invite_for(session: AsyncSession, inv: Invite, user: User) -> Membership:
     existing = (
         await session.execute(
-            select(Membership).where(Membership.workspace_id == inv.workspace_id, Membership.user_id == user.id)
+            select(Membership).where(
+                Membership.workspace_id == inv.workspace_id, Membership.user_id == user.id
+            )
         )
     ).scalar_one_or_none()
     inv.accepted_at = utcnow()
@@ -188,7 +240,9 @@ async def accept_invite_for(session: AsyncSession, inv: Invite, user: User) -> M
             existing.role = inv.role
         await session.flush()
         return existing
-    m = Membership(workspace_id=inv.workspace_id, user_id=user.id, role=inv.role, created_at=utcnow())
+    m = Membership(
+        workspace_id=inv.workspace_id, user_id=user.id, role=inv.role, created_at=utcnow()
+    )
     session.add(m)
     await session.flush()
     return m
@@ -198,7 +252,9 @@ async def accept_invite(session: AsyncSession, principal: Principal, token: str)
     user = principal.user
     assert user is not None
     inv = (
-        await session.execute(select(Invite).where(Invite.token_hash == hash_token(token)).with_for_update())
+        await session.execute(
+            select(Invite).where(Invite.token_hash == hash_token(token)).with_for_update()
+        )
     ).scalar_one_or_none()
     if inv is None or inv.revoked_at is not None or inv.expires_at <= utcnow():
         raise NotFound("This invite does not exist, has expired or was revoked.")
@@ -209,7 +265,9 @@ async def accept_invite(session: AsyncSession, principal: Principal, token: str)
     return await accept_invite_for(session, inv, user)
 
 
-async def storage(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, settings: Settings) -> dict[str, Any]:
+async def storage(
+    session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, settings: Settings
+) -> dict[str, Any]:
     ws, _ = await get_workspace(session, principal, workspace_id, "storage.read")
     quota_bytes = await quota.quota_bytes(session, settings, ws)
     used = ws.storage_used_bytes

@@ -63,7 +63,9 @@ class JWKS:
         self.keys = [jwk(EC_KEY, "ES256", "ec-1"), jwk(RSA_KEY, "RS256", "rsa-1")]
         self.hits = 0
 
-    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any]:
+    def handle(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, Any]:
         self.hits += 1
         return 200, {"keys": self.keys}
 
@@ -77,9 +79,17 @@ def jwks() -> Any:
 
 
 @pytest_asyncio.fixture
-async def c(jwks: Any, backend_url: tuple[str, str], tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+async def c(
+    jwks: Any, backend_url: tuple[str, str], tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
     """An app with Supabase settings: HS256 secret, JWKS, and the issuer pinned."""
-    s = make_settings(backend_url[1], tmp_path, supabase_url=SUPABASE_URL, supabase_jwks_url=jwks.url, jwks_refresh_interval_seconds=3600)
+    s = make_settings(
+        backend_url[1],
+        tmp_path,
+        supabase_url=SUPABASE_URL,
+        supabase_jwks_url=jwks.url,
+        jwks_refresh_interval_seconds=3600,
+    )
     app = create_app(s)
     async with client_for(app) as client:
         yield client
@@ -139,7 +149,9 @@ async def test_missing_exp(c: httpx.AsyncClient) -> None:
 
 
 async def test_wrong_secret(c: httpx.AsyncClient) -> None:
-    assert_error(await me(c, hs(claims(), "another-secret-another-secret-another")), 401, "invalid_token")
+    assert_error(
+        await me(c, hs(claims(), "another-secret-another-secret-another")), 401, "invalid_token"
+    )
 
 
 async def test_alg_none_rejected(c: httpx.AsyncClient) -> None:
@@ -149,7 +161,9 @@ async def test_alg_none_rejected(c: httpx.AsyncClient) -> None:
 
 async def test_algorithm_confusion_rejected(c: httpx.AsyncClient) -> None:
     """HS256 signed with the RSA public key (the classic confusion attack) must not verify."""
-    pem = RSA_KEY.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    pem = RSA_KEY.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     import hashlib
     import hmac
     import base64
@@ -182,12 +196,28 @@ async def test_anon_role_rejected(c: httpx.AsyncClient) -> None:
 
 async def test_supabase_anon_key_rejected(c: httpx.AsyncClient) -> None:
     """Supabase's anon API key: a JWT with role anon, no sub, no aud."""
-    key = hs({"iss": "supabase", "ref": "abcd1234", "role": "anon", "iat": int(time.time()), "exp": int(time.time()) + 10**8})
+    key = hs(
+        {
+            "iss": "supabase",
+            "ref": "abcd1234",
+            "role": "anon",
+            "iat": int(time.time()),
+            "exp": int(time.time()) + 10**8,
+        }
+    )
     assert_error(await me(c, key), 401, "invalid_token")
 
 
 async def test_service_role_key_rejected(c: httpx.AsyncClient) -> None:
-    key = hs({"iss": "supabase", "ref": "abcd1234", "role": "service_role", "iat": int(time.time()), "exp": int(time.time()) + 10**8})
+    key = hs(
+        {
+            "iss": "supabase",
+            "ref": "abcd1234",
+            "role": "service_role",
+            "iat": int(time.time()),
+            "exp": int(time.time()) + 10**8,
+        }
+    )
     assert_error(await me(c, key), 401, "invalid_token")
 
 
@@ -204,7 +234,9 @@ async def test_empty_sub(c: httpx.AsyncClient) -> None:
 
 
 async def test_wrong_issuer_when_configured(c: httpx.AsyncClient) -> None:
-    assert_error(await me(c, hs(claims(iss="https://evil.supabase.co/auth/v1"))), 401, "invalid_token")
+    assert_error(
+        await me(c, hs(claims(iss="https://evil.supabase.co/auth/v1"))), 401, "invalid_token"
+    )
 
 
 async def test_garbage_token(c: httpx.AsyncClient) -> None:
@@ -215,19 +247,31 @@ async def test_unknown_prefix_kinds_are_rejected_before_any_lookup(c: httpx.Asyn
     assert_error(await me(c, "bp_pub_short"), 401, "invalid_token")
 
 
-async def test_unknown_kid_refreshes_jwks_at_most_once_per_interval(c: httpx.AsyncClient, jwks: Any) -> None:
+async def test_unknown_kid_refreshes_jwks_at_most_once_per_interval(
+    c: httpx.AsyncClient, jwks: Any
+) -> None:
     new_key = ec.generate_private_key(ec.SECP256R1())
     token = jwt.encode(claims(), new_key, algorithm="ES256", headers={"kid": "ec-rotated"})
-    await me(c, jwt.encode(claims(), EC_KEY, algorithm="ES256", headers={"kid": "ec-1"}))  # warm the cache
+    await me(
+        c, jwt.encode(claims(), EC_KEY, algorithm="ES256", headers={"kid": "ec-1"})
+    )  # warm the cache
     hits = jwks.hits
     assert_error(await me(c, token), 401, "invalid_token")
     assert_error(await me(c, token), 401, "invalid_token")
     assert jwks.hits == hits, "inside the refresh interval an unknown kid must not refetch"
 
 
-async def test_rotated_key_is_picked_up_after_interval(jwks: Any, backend_url: tuple[str, str], tmp_path: Path) -> None:
+async def test_rotated_key_is_picked_up_after_interval(
+    jwks: Any, backend_url: tuple[str, str], tmp_path: Path
+) -> None:
     new_key = ec.generate_private_key(ec.SECP256R1())
-    s = make_settings(backend_url[1], tmp_path, supabase_url=SUPABASE_URL, supabase_jwks_url=jwks.url, jwks_refresh_interval_seconds=0)
+    s = make_settings(
+        backend_url[1],
+        tmp_path,
+        supabase_url=SUPABASE_URL,
+        supabase_jwks_url=jwks.url,
+        jwks_refresh_interval_seconds=0,
+    )
     app = create_app(s)
     async with client_for(app) as client:
         jwks.keys.append(jwk(new_key, "ES256", "ec-new"))
@@ -238,7 +282,10 @@ async def test_rotated_key_is_picked_up_after_interval(jwks: Any, backend_url: t
 
 
 async def test_roles_come_from_the_database_not_claims(c: httpx.AsyncClient) -> None:
-    cl = claims(app_metadata={"role": "owner", "workspaces": ["*"]}, user_metadata={"is_admin": True, "role": "owner"})
+    cl = claims(
+        app_metadata={"role": "owner", "workspaces": ["*"]},
+        user_metadata={"is_admin": True, "role": "owner"},
+    )
     token = hs(cl)
     r = await c.post("/v1/auth/sync-profile", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200
