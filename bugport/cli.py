@@ -76,11 +76,8 @@ def serve(
         token = asyncio.run(_seed_dev_user(settings, settings.embedded_dev_user_email, "Dev User"))
         console.print(f"  sign in as {settings.embedded_dev_user_email}: use this bearer token")
         console.print(f"\nexport BUGPORT_TOKEN={token}\n", soft_wrap=True, highlight=False)
-        console.print(
-            soft_wrap=True,
-            highlight=False,
-            *[f'  try: curl -H "Authorization: Bearer $BUGPORT_TOKEN" {base}/v1/auth/me'],
-        )
+        hint = f'  try: curl -H "Authorization: Bearer $BUGPORT_TOKEN" {base}/v1/auth/me'
+        console.print(hint, soft_wrap=True, highlight=False)
         console.print("  (a new token any time: bugport token --email you@example.com)")
     uvicorn.run(
         "bugport.server:app",

@@ -19,7 +19,7 @@ from bugport.config import Settings
 from bugport.db import make_engine
 from bugport.migrate import upgrade
 from tests.fixtures.services import PG_ADMIN_URL, PG_HOST, PG_PORT, need_postgres
-from tests.fixtures.users import Tenant, ApiUser, make_tenant, make_user
+from tests.fixtures.users import ApiUser, Tenant, make_tenant, make_user
 
 JWT_SECRET = "test-jwt-secret-that-is-long-enough-for-hs256"
 BACKENDS = [b for b in os.environ.get("BUGPORT_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]

@@ -164,9 +164,9 @@ async def test_algorithm_confusion_rejected(c: httpx.AsyncClient) -> None:
     pem = RSA_KEY.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
+    import base64
     import hashlib
     import hmac
-    import base64
 
     def b64(b: bytes) -> str:
         return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
