@@ -113,7 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings.resolved_database_url)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.jwt_verifier = SupabaseVerifier(settings)
-    app.state.rate_limiter = RateLimiter(settings.redis_url)
+    app.state.rate_limiter = RateLimiter(settings.redis_url, settings.redis_namespace)
     app.state.redis = None
     if settings.redis_url:
         import redis.asyncio as aioredis

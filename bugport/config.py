@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     secret_key: str | None = None
 
     redis_url: str | None = None
+    # Prefix for every Redis key BugPort writes (rate limits, jobs); lets deployments share a Redis.
+    redis_namespace: str = "bugport"
     rate_limit_per_credential: str = "600/minute"
     rate_limit_per_ip: str = "1200/minute"
     rate_limits_enabled: bool = True

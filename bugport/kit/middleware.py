@@ -34,6 +34,17 @@ def credential_kind(headers: Headers) -> str:
     return "jwt"
 
 
+def route_template(scope: Scope) -> str | None:
+    """The matched route's full path template (`/v1/bugs/{bug_id}`), for logs and audit rows.
+    FastAPI keeps included routers nested, so the router prefix is added back here."""
+    route = scope.get("route")
+    if route is None:
+        return None
+    included = (scope.get("fastapi") or {}).get("included_router")
+    prefix = getattr(getattr(included, "include_context", None), "prefix", "") or ""
+    return f"{prefix}{getattr(route, 'path', '')}"
+
+
 def _rid(scope: Scope) -> str:
     return scope.setdefault("state", {}).get("request_id", "")
 
@@ -89,16 +100,16 @@ class RequestContext:
         try:
             await self.app(scope, receive, _send)
         finally:
-            route = scope.get("route")
+            route = route_template(scope)
             access_log.info(
                 "%s %s %s",
                 scope["method"],
-                getattr(route, "path", scope["path"]),
+                route or scope["path"],
                 status,
                 extra={
                     "request_id": rid,
                     "method": scope["method"],
-                    "route": getattr(route, "path", None),
+                    "route": route,
                     "path": scope["path"],
                     "status": status,
                     "duration_ms": round((time.perf_counter() - start) * 1000, 2),

@@ -1,0 +1,177 @@
+"""The `bugport` command as a user runs it: subprocesses, real files, a real server."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+
+BIN = Path(sys.executable).parent / "bugport"
+
+
+def run(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        timeout=60,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_version() -> None:
+    r = run("version")
+    assert r.returncode == 0 and r.stdout.strip() == "bugport 0.2.0 (api 0.2.0)"
+
+
+def test_token_is_signed_with_the_configured_secret(tmp_path: Path) -> None:
+    r = run(
+        "token",
+        "--email",
+        "ada@example.com",
+        "--name",
+        "Ada",
+        env={
+            "BUGPORT_SUPABASE_JWT_SECRET": "s3cret-s3cret-s3cret-s3cret-s3cret!",
+            "BUGPORT_DATA_DIR": str(tmp_path),
+        },
+    )
+    assert r.returncode == 0, r.stderr
+    claims = jwt.decode(
+        r.stdout.strip(),
+        "s3cret-s3cret-s3cret-s3cret-s3cret!",
+        algorithms=["HS256"],
+        audience="authenticated",
+    )
+    assert (
+        claims["email"] == "ada@example.com" and claims["role"] == "authenticated" and claims["sub"]
+    )
+    assert claims["user_metadata"] == {"name": "Ada"}
+
+
+def test_embedded_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
+    env = {"BUGPORT_DATA_DIR": str(tmp_path)}
+    run("token", "--email", "a@example.com", env=env)
+    secret = (tmp_path / "jwt_secret").read_text()
+    run("token", "--email", "a@example.com", env=env)
+    assert (tmp_path / "jwt_secret").read_text() == secret and len(secret) >= 32
+    assert oct((tmp_path / "jwt_secret").stat().st_mode & 0o777) == "0o600"
+
+
+def test_migrate_sqlite(tmp_path: Path) -> None:
+    r = run("migrate", env={"BUGPORT_DATA_DIR": str(tmp_path)})
+    assert r.returncode == 0, r.stderr
+    with sqlite3.connect(tmp_path / "bugport.db") as db:
+        (rev,) = db.execute("select version_num from alembic_version").fetchone()
+        tables = {t for (t,) in db.execute("select name from sqlite_master where type='table'")}
+    assert (
+        rev in r.stderr and {"users", "workspaces", "memberships", "projects", "invites"} <= tables
+    )
+
+
+def test_migrate_postgresql(tmp_path: Path) -> None:
+    from tests.fixtures.services import need_postgres
+
+    need_postgres()
+    import asyncio
+
+    import asyncpg
+
+    name = f"bugport_cli_{os.getpid()}"
+
+    async def reset() -> None:
+        conn = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/test")
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.close()
+
+    asyncio.run(reset())
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    r = run("migrate", env={"BUGPORT_DATABASE_URL": url, "BUGPORT_DATA_DIR": str(tmp_path)})
+    assert r.returncode == 0, r.stderr
+    again = run("migrate", env={"BUGPORT_DATABASE_URL": url, "BUGPORT_DATA_DIR": str(tmp_path)})
+    assert again.returncode == 0, again.stderr
+
+
+def test_serve_on_embedded_defaults_prints_a_working_sign_in(tmp_path: Path) -> None:
+    """What the README's first command does: start, migrate, print docs URL and a token that works."""
+    port = free_port()
+    env = {**os.environ}
+    for k in list(env):
+        if k.startswith("BUGPORT_"):
+            del env[k]
+    proc = subprocess.Popen(
+        [str(BIN), "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/v1/health", timeout=0.5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("server did not come up")
+        proc.send_signal(signal.SIGTERM)  # graceful shutdown
+        out, _ = proc.communicate(timeout=30)
+        # uvicorn drains, runs the lifespan shutdown, then re-raises the signal it caught.
+        assert proc.returncode in (0, -signal.SIGTERM), out
+        assert "Traceback" not in out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert f"{base}/v1/docs" in out
+    token = re.search(r"export BUGPORT_TOKEN=(\S+)", out)
+    assert token, out
+    assert (tmp_path / ".bugport" / "bugport.db").exists()
+    # Start again on the same data dir: the printed token from the first run still works.
+    proc = subprocess.Popen(
+        [str(BIN), "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        for _ in range(100):
+            try:
+                r = httpx.get(
+                    f"{base}/v1/auth/me",
+                    headers={"Authorization": f"Bearer {token.group(1)}"},
+                    timeout=0.5,
+                )
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert r.status_code == 200
+        me = r.json()
+        assert me["email"] == "dev@bugport.local" and me["memberships"][0]["role"] == "owner"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)

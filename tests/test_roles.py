@@ -1,0 +1,81 @@
+"""The role table (authz.POLICY) walked over HTTP for every role, and docs/roles.md kept true."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bugport.authz import POLICY, ROLES, allows
+from tests.fixtures.users import ApiUser, Tenant
+
+Probe = Callable[[httpx.AsyncClient, Tenant, ApiUser], Awaitable[httpx.Response]]
+
+
+def _key() -> str:
+    return "K" + uuid.uuid4().hex[:6].upper()
+
+
+PROBES: dict[str, Probe] = {
+    "workspace.read": lambda c, t, u: c.get(f"/v1/workspaces/{t.workspace_id}", headers=u.headers),
+    "workspace.update": lambda c, t, u: c.patch(
+        f"/v1/workspaces/{t.workspace_id}", json={"name": "renamed"}, headers=u.headers
+    ),
+    "workspace.delete": lambda c, t, u: c.delete(
+        f"/v1/workspaces/{t.workspace_id}", headers=u.headers
+    ),
+    "member.list": lambda c, t, u: c.get(
+        f"/v1/workspaces/{t.workspace_id}/members", headers=u.headers
+    ),
+    "member.manage": lambda c, t, u: c.patch(
+        f"/v1/workspaces/{t.workspace_id}/members/{t.member.id}",
+        json={"role": "member"},
+        headers=u.headers,
+    ),
+    "invite.manage": lambda c, t, u: c.post(
+        f"/v1/workspaces/{t.workspace_id}/invites",
+        json={"email": f"{uuid.uuid4().hex[:6]}@example.com"},
+        headers=u.headers,
+    ),
+    "storage.read": lambda c, t, u: c.get(
+        f"/v1/workspaces/{t.workspace_id}/storage", headers=u.headers
+    ),
+    "project.read": lambda c, t, u: c.get(f"/v1/projects/{t.project_id}", headers=u.headers),
+    "project.manage": lambda c, t, u: c.post(
+        "/v1/projects",
+        json={"workspace_id": t.workspace_id, "name": "p", "key": _key()},
+        headers=u.headers,
+    ),
+}
+
+
+def test_every_policy_action_has_a_probe() -> None:
+    missing = set(POLICY) - set(PROBES)
+    assert not missing, f"add an HTTP probe for {missing} to PROBES"
+
+
+@pytest.mark.parametrize("action", sorted(PROBES))
+async def test_role_table_over_http(
+    client: httpx.AsyncClient, tenant_a: Tenant, action: str
+) -> None:
+    probe = PROBES[action]
+    for role in ROLES:  # lowest first, so a destructive probe runs last (by the owner)
+        r = await probe(client, tenant_a, tenant_a.user(role))
+        if allows(role, action):
+            assert r.status_code < 300, (
+                f"{role} should be allowed {action}: {r.status_code} {r.text}"
+            )
+        else:
+            assert r.status_code == 403 and r.json()["error"]["code"] == "insufficient_role", (
+                f"{role} must not {action}: {r.status_code}"
+            )
+
+
+def test_docs_role_table_matches_policy() -> None:
+    text = (Path(__file__).parents[1] / "docs" / "roles.md").read_text()
+    rows = dict(re.findall(r"^\|\s*`([a-z_.]+)`\s*\|\s*(\w+)\s*\|", text, re.M))
+    assert rows == POLICY, "docs/roles.md must list every authz.POLICY action with its minimum role"
