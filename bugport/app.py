@@ -96,6 +96,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        from bugport.billing.gateway import close as close_stripe
+
+        await close_stripe(app.state)
         await app.state.engine.dispose()
         if app.state.redis is not None:
             await app.state.redis.aclose()

@@ -65,7 +65,8 @@ class Settings(BaseSettings):
     # Only for Stripe-compatible test servers; production leaves it unset (api.stripe.com).
     stripe_api_base: str | None = None
     stripe_webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
-    stripe_timeout_seconds: float = Field(default=20.0, gt=0)
+    # Webhook re-fetches run under the workspace row lock: keep this short.
+    stripe_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     # Where Stripe sends the browser back; `{workspace_id}` is substituted. Never from a request.
     billing_success_url: str | None = None
     billing_cancel_url: str | None = None

@@ -24,6 +24,12 @@ from bugport.billing.schemas import (
 from bugport.db import Session
 
 router = APIRouter(tags=["billing"])
+WEBHOOK_DOC = (
+    "Point a Stripe webhook endpoint here. Handled: checkout.session.completed, "
+    "customer.subscription.created/updated/deleted, invoice.paid, invoice.payment_failed. "
+    "400 `invalid_signature` for a bad or stale signature; a repeated event id answers 200 "
+    "with `duplicate: true` and changes nothing."
+)
 WorkspaceId = Annotated[uuid.UUID, Path(description="Workspace id")]
 PROVIDER: dict[int | str, dict[str, Any]] = {
     409: {"description": "`billing_disabled` on self-hosted servers, or a state conflict"},
@@ -47,9 +53,11 @@ async def list_plans(request: Request) -> PlanList:
                 limits=dict(p.limits),
                 storage_addons=p.storage_addons,
                 intervals=sorted(p.stripe_prices),
+                unlimited_members=True,
             )
             for p in cat.plans
         ],
+        next_cursor=None,
         currency=cat.currency,
         default_plan=cat.default_plan,
         storage_addon=StorageAddonOffer(
@@ -153,8 +161,41 @@ async def change_storage_addons(
 @router.post(
     "/billing/webhooks/stripe",
     response_model=WebhookAck,
-    responses={409: {"description": "`billing_disabled`: Stripe is not configured"}},
+    responses={
+        409: {"description": "`billing_disabled`: Stripe is not configured"},
+        502: {"description": "Stripe refused the subscription re-fetch; Stripe will retry"},
+    },
     summary="Stripe webhook endpoint (public; authenticated by the Stripe-Signature header)",
+    description=WEBHOOK_DOC,
+    openapi_extra={
+        "parameters": [
+            {
+                "name": "Stripe-Signature",
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "`t=<unix time>,v1=<hex HMAC-SHA256 of '<t>.<raw body>'>`",
+            }
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "description": "A Stripe event, verified over the exact raw bytes.",
+                        "required": ["id", "type", "data"],
+                        "properties": {
+                            "id": {"type": "string"},
+                            "type": {"type": "string"},
+                            "created": {"type": "integer"},
+                            "data": {"type": "object"},
+                        },
+                    }
+                }
+            },
+        },
+    },
 )
 async def stripe_webhook(request: Request, session: Session) -> WebhookAck:
     # The raw bytes: the signature covers them exactly, so the body is never parsed first.

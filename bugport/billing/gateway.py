@@ -34,14 +34,23 @@ def client_for(state: State) -> stripe.StripeClient:
     existing = getattr(state, "stripe_client", None)
     if existing is None:
         base = {"api": settings.stripe_api_base} if settings.stripe_api_base else None
+        http = stripe.HTTPXClient(timeout=settings.stripe_timeout_seconds)
         existing = stripe.StripeClient(
             settings.stripe_secret_key,
             base_addresses=base,  # type: ignore[arg-type]
-            http_client=stripe.HTTPXClient(timeout=settings.stripe_timeout_seconds),
+            http_client=http,
             max_network_retries=2,  # the SDK adds an idempotency key, so retries are safe
         )
         state.stripe_client = existing
+        state.stripe_http = http
     return existing
+
+
+async def close(state: State) -> None:
+    http = getattr(state, "stripe_http", None)
+    if http is not None:
+        await http.close_async()
+        state.stripe_http = state.stripe_client = None
 
 
 def plain(obj: Any) -> dict[str, Any]:

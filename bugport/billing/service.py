@@ -327,7 +327,7 @@ async def change_addons(
             "update subscription",
             client.v1.subscriptions.update_async(
                 row.stripe_subscription_id,
-                {"items": items, "proration_behavior": "create_prorations"},
+                {"items": items, "proration_behavior": "create_prorations"},  # type: ignore[arg-type]
             ),
         )
     view = _addons_view(settings, cat, workspace_id, row)
