@@ -327,3 +327,23 @@ class TestSelfHosted:
             await application.state.engine.dispose()
         assert storage["quota_bytes"] == 5 * GIB
         assert view["storage"]["quota_bytes"] == 5 * GIB and view["status"] == "billing_disabled"
+
+
+async def test_stripe_unreachable_is_503_and_records_nothing(
+    backend_url: tuple[str, str], tmp_path: Path, stripe_stub: StripeStub, tenant_a: Tenant
+) -> None:
+    from tests.billing.conftest import billing_settings
+
+    settings = billing_settings(backend_url[1], tmp_path, stripe_stub, stripe_timeout_seconds=2)
+    settings.stripe_api_base = "http://127.0.0.1:9"  # discard port: connection refused
+    application: FastAPI = create_app(settings)
+    try:
+        async with client_for(application) as c:
+            h = tenant_a.owner.headers
+            r = await c.post(billing(tenant_a, "/checkout"), json={"plan": "team"}, headers=h)
+            assert_error(r, 503, "unavailable")
+            assert "127.0.0.1" not in r.text  # no provider detail leaks
+            view = (await c.get(billing(tenant_a), headers=h)).json()
+    finally:
+        await application.state.engine.dispose()
+    assert view["has_customer"] is False and view["plan_id"] == "free"
