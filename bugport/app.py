@@ -56,11 +56,12 @@ ERROR_SCHEMA: dict[str, Any] = {
 
 def routers() -> list[APIRouter]:
     from bugport.account.endpoints import router as account
+    from bugport.billing.endpoints import router as billing
     from bugport.health.endpoints import router as health
     from bugport.project.endpoints import router as project
     from bugport.workspace.endpoints import router as workspace
 
-    return [health, account, workspace, project]
+    return [health, account, workspace, project, billing]
 
 
 def _document_errors(app: FastAPI) -> None:
@@ -95,6 +96,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        from bugport.billing.gateway import close as close_stripe
+
+        await close_stripe(app.state)
         await app.state.engine.dispose()
         if app.state.redis is not None:
             await app.state.redis.aclose()
@@ -110,6 +114,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    from bugport.billing.plans import catalogue
+
+    catalogue(settings)  # a broken plan file fails at start, not on the first checkout
     app.state.engine = make_engine(settings.resolved_database_url)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.jwt_verifier = SupabaseVerifier(settings)

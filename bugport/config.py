@@ -59,6 +59,23 @@ class Settings(BaseSettings):
     storage_quota_bytes: int | None = None
     embedded_dev_user_email: str = "dev@bugport.local"
 
+    # Billing (docs/billing.md). Without both Stripe secrets billing is disabled (self-hosted):
+    # quotas are storage_quota_bytes and the billing routes report `billing_disabled`.
+    plans_file: Path | None = None
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    # Only for Stripe-compatible test servers; production leaves it unset (api.stripe.com).
+    stripe_api_base: str | None = None
+    stripe_webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+    # Webhook re-fetches run under the workspace row lock: keep this short.
+    stripe_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Where Stripe sends the browser back; `{workspace_id}` is substituted. Never from a request.
+    billing_success_url: str | None = None
+    billing_cancel_url: str | None = None
+    billing_portal_return_url: str | None = None
+    # A past_due subscription keeps its paid quota this long after the first failed payment.
+    billing_grace_period_days: int = Field(default=7, ge=0, le=90)
+
     @cached_property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -83,6 +100,10 @@ class Settings(BaseSettings):
     @property
     def expected_issuer(self) -> str | None:
         return f"{self.supabase_url.rstrip('/')}/auth/v1" if self.supabase_url else None
+
+    @property
+    def billing_enabled(self) -> bool:
+        return bool(self.stripe_secret_key and self.stripe_webhook_secret)
 
     @property
     def is_sqlite(self) -> bool:

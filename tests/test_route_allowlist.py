@@ -12,6 +12,8 @@ from bugport.auth.dependencies import AUTH_MARKER
 PUBLIC = {
     ("GET", "/v1/health"),
     ("GET", "/v1/version"),
+    ("GET", "/v1/plans"),  # the plan catalogue is public
+    ("POST", "/v1/billing/webhooks/stripe"),  # authenticated by the Stripe-Signature header
 }
 NON_API = {"/v1/openapi.json", "/v1/docs", "/v1/docs/oauth2-redirect"}
 

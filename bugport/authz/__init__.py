@@ -29,6 +29,8 @@ POLICY: dict[str, str] = {
     "storage.read": "viewer",
     "project.read": "viewer",
     "project.manage": "admin",
+    "billing.read": "admin",
+    "billing.manage": "owner",
 }
 
 M = TypeVar("M")

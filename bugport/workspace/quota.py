@@ -1,7 +1,9 @@
 """A workspace's storage quota and the byte ledger media uploads move through.
 
-`quota_bytes` is THE answer to "how many bytes may this workspace hold" (the operator's
-BUGPORT_STORAGE_QUOTA_BYTES until billing supplies plan + add-ons; None = unlimited).
+`quota_bytes` is THE answer to "how many bytes may this workspace hold": with billing enabled
+(Stripe configured) the effective plan's storage + add-on blocks (see bugport/billing/state.py for
+past_due grace and canceled → free); self-hosted, the operator's BUGPORT_STORAGE_QUOTA_BYTES
+(None = unlimited). A quota below current usage deletes nothing: reserve() refuses new bytes.
 Uploads reserve declared bytes before any URL is issued, settle to the real size on completion, and
 release on failure/expiry. Every move locks the workspace row, so concurrent reservations near the
 limit can never push used + reserved past the quota."""
@@ -22,7 +24,11 @@ async def quota_bytes(
     session: AsyncSession, settings: Settings, workspace: Workspace
 ) -> int | None:
     """None means unlimited."""
-    return settings.storage_quota_bytes
+    if not settings.billing_enabled:
+        return settings.storage_quota_bytes
+    from bugport.billing.quota import billed_quota  # billing imports workspace models
+
+    return await billed_quota(session, settings, workspace)
 
 
 async def _locked(session: AsyncSession, workspace_id: uuid.UUID) -> Workspace:
