@@ -15,7 +15,7 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from bugport.config import Settings
 from bugport.errors import Unauthorized
 
-ASYMMETRIC = {"ES256": ECAlgorithm, "RS256": RSAAlgorithm}
+ASYMMETRIC: dict[str, Any] = {"ES256": ECAlgorithm, "RS256": RSAAlgorithm}
 
 
 class JWKSCache:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport.auth.principal import Principal
@@ -36,7 +36,7 @@ POLICY: dict[str, str] = {
 M = TypeVar("M")
 
 
-def workspace_ids(principal: Principal) -> Select[tuple[uuid.UUID]]:
+def workspace_ids(principal: Principal) -> Select[Any]:
     """The workspaces this principal can see, as a subquery. Membership is read from the database
     on every request, so a removed member loses access at once (tokens included)."""
     stmt = select(Membership.workspace_id).where(Membership.user_id == principal.user_id)
@@ -49,7 +49,7 @@ def visible(principal: Principal, model: Any) -> Select[Any]:
     """SELECT model rows inside the principal's scope. Every readable statement starts here."""
     if principal.kind == "widget_key":
         # Widget keys read nothing; they write only to their own project.
-        return select(model).where(False)
+        return select(model).where(false())
     stmt = select(model).where(model.workspace_id.in_(workspace_ids(principal)))
     if principal.project_ids is not None and hasattr(model, "project_id"):
         stmt = stmt.where(model.project_id.in_(principal.project_ids))

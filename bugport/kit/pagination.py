@@ -8,13 +8,15 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Query, Request
 from sqlalchemy import ColumnElement, Select, and_, or_, tuple_
 
 from bugport.errors import InvalidCursor
 from bugport.kit.crypto import sign
+
+S = TypeVar("S", bound=Select)  # type: ignore[type-arg]
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
@@ -103,7 +105,7 @@ class Keyset:
     kind: str
     columns: list[tuple[Any, bool]]  # (column, descending)
 
-    def apply(self, stmt: Select[Any], key: bytes, params: PageParams) -> Select[Any]:
+    def apply(self, stmt: S, key: bytes, params: PageParams) -> S:
         if params.cursor:
             values = decode_cursor(key, self.kind, params.cursor, len(self.columns))
             stmt = stmt.where(seek(self.columns, values))

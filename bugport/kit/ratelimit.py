@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import cast
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, Storage
@@ -36,7 +37,9 @@ class RateLimiter:
         self.storage: Storage
         if redis_url:
             url = redis_url.replace("redis://", "async+redis://", 1)
-            self.storage = storage_from_string(url, implementation="redispy", key_prefix=namespace)
+            self.storage = cast(
+                Storage, storage_from_string(url, implementation="redispy", key_prefix=namespace)
+            )
         else:
             self.storage = MemoryStorage()
         self.limiter = FixedWindowRateLimiter(self.storage)
