@@ -12,6 +12,8 @@ from bugport.auth.dependencies import AUTH_MARKER
 PUBLIC = {
     ("GET", "/v1/health"),
     ("GET", "/v1/version"),
+    # The share id is the credential (192 random bits); rate limited per IP.
+    ("GET", "/v1/public/share/bug/{share_id}"),
 }
 NON_API = {"/v1/openapi.json", "/v1/docs", "/v1/docs/oauth2-redirect"}
 
