@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     invite_ttl_days: int = 7
+    # Public share page: requests per client IP (probing for share ids is rate limited).
+    share_rate_limit: str = "60/minute"
     # Default workspace storage quota until a plan sets one; unset means unlimited (self-hosted).
     storage_quota_bytes: int | None = None
     embedded_dev_user_email: str = "dev@bugport.local"

@@ -20,6 +20,53 @@ def _key() -> str:
     return "K" + uuid.uuid4().hex[:6].upper()
 
 
+async def _new_bug(c: httpx.AsyncClient, t: Tenant) -> str:
+    r = await c.post(
+        "/v1/bugs", json={"project_id": t.project_id, "title": "probe"}, headers=t.owner.headers
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+async def _bug(c: httpx.AsyncClient, t: Tenant) -> str:
+    if "role_probe_bug" not in t.extra:
+        t.extra["role_probe_bug"] = await _new_bug(c, t)
+    return str(t.extra["role_probe_bug"])
+
+
+async def _delete_fresh_bug(c: httpx.AsyncClient, t: Tenant, u: ApiUser) -> httpx.Response:
+    return await c.delete(f"/v1/bugs/{await _new_bug(c, t)}", headers=u.headers)
+
+
+async def _delete_owners_comment(c: httpx.AsyncClient, t: Tenant, u: ApiUser) -> httpx.Response:
+    bug = await _bug(c, t)
+    r = await c.post(
+        f"/v1/bugs/{bug}/comments", json={"body": "by the owner"}, headers=t.owner.headers
+    )
+    assert r.status_code == 201, r.text
+    return await c.delete(f"/v1/bugs/{bug}/comments/{r.json()['id']}", headers=u.headers)
+
+
+async def _read_bug(c: httpx.AsyncClient, t: Tenant, u: ApiUser) -> httpx.Response:
+    return await c.get(f"/v1/bugs/{await _bug(c, t)}", headers=u.headers)
+
+
+async def _write_bug(c: httpx.AsyncClient, t: Tenant, u: ApiUser) -> httpx.Response:
+    return await c.patch(
+        f"/v1/bugs/{await _bug(c, t)}", json={"severity": "high"}, headers=u.headers
+    )
+
+
+async def _comment(c: httpx.AsyncClient, t: Tenant, u: ApiUser) -> httpx.Response:
+    return await c.post(
+        f"/v1/bugs/{await _bug(c, t)}/comments", json={"body": "hi"}, headers=u.headers
+    )
+
+
+async def _share(c: httpx.AsyncClient, t: Tenant, u: ApiUser) -> httpx.Response:
+    return await c.post(f"/v1/bugs/{await _bug(c, t)}/share-links", json={}, headers=u.headers)
+
+
 PROBES: dict[str, Probe] = {
     "workspace.read": lambda c, t, u: c.get(f"/v1/workspaces/{t.workspace_id}", headers=u.headers),
     "workspace.update": lambda c, t, u: c.patch(
@@ -57,6 +104,12 @@ PROBES: dict[str, Probe] = {
     "billing.manage": lambda c, t, u: c.post(
         f"/v1/workspaces/{t.workspace_id}/billing/portal", json={}, headers=u.headers
     ),
+    "bug.read": _read_bug,
+    "bug.write": _write_bug,
+    "bug.delete": _delete_fresh_bug,
+    "comment.write": _comment,
+    "comment.moderate": _delete_owners_comment,
+    "share.manage": _share,
 }
 
 

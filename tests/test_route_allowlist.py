@@ -14,6 +14,8 @@ PUBLIC = {
     ("GET", "/v1/version"),
     ("GET", "/v1/plans"),  # the plan catalogue is public
     ("POST", "/v1/billing/webhooks/stripe"),  # authenticated by the Stripe-Signature header
+    # The share id is the credential (192 random bits); rate limited per IP.
+    ("GET", "/v1/public/share/bug/{share_id}"),
 }
 NON_API = {"/v1/openapi.json", "/v1/docs", "/v1/docs/oauth2-redirect"}
 

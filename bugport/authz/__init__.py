@@ -31,6 +31,12 @@ POLICY: dict[str, str] = {
     "project.manage": "admin",
     "billing.read": "admin",
     "billing.manage": "owner",
+    "bug.read": "viewer",
+    "bug.write": "member",
+    "bug.delete": "admin",
+    "comment.write": "member",
+    "comment.moderate": "admin",  # delete another member's comment
+    "share.manage": "member",
 }
 
 M = TypeVar("M")
@@ -129,3 +135,31 @@ async def require_role(
     if role is None:
         raise NotFound()
     return check_role(role, action)
+
+
+async def members_among(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    user_ids: set[uuid.UUID] | None = None,
+    emails: set[str] | None = None,
+) -> dict[uuid.UUID, str | None]:
+    """Which of these users (by id or email) are members of the workspace: {user_id: email}.
+    Used for assignees and @mentions; scoping of reads still goes through `visible`."""
+    from sqlalchemy import func, or_
+
+    from bugport.models import User
+
+    conds = []
+    if user_ids:
+        conds.append(User.id.in_(user_ids))
+    if emails:
+        conds.append(func.lower(User.email).in_({e.lower() for e in emails}))
+    if not conds:
+        return {}
+    rows = await session.execute(
+        select(User.id, User.email)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.workspace_id == workspace_id, or_(*conds))
+    )
+    return {uid: email for uid, email in rows.all()}

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bugport.models.base import Base, IdMixin, TimestampMixin
@@ -23,3 +24,6 @@ class Project(IdMixin, TimestampMixin, Base):
     description: Mapped[str | None] = mapped_column(Text, default=None)
     # Last human bug number handed out in this project (bugs issue); bumped under a row lock.
     bug_counter: Mapped[int] = mapped_column(Integer, default=0)
+    # Extra names redacted at ingest on top of the built-in rules (kit/redaction.py).
+    redact_headers: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
+    redact_params: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from pydantic import Field
 
@@ -20,9 +21,23 @@ class ProjectCreate(InputModel):
     description: str | None = Field(default=None, max_length=2000)
 
 
+RedactNames = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")]],
+    Field(max_length=50),
+]
+
+
 class ProjectUpdate(InputModel):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=2000)
+    redact_headers: RedactNames | None = Field(
+        default=None,
+        description="Extra header names whose values are redacted at ingest (bug reports).",
+    )
+    redact_params: RedactNames | None = Field(
+        default=None,
+        description="Extra query/body/JSON parameter names redacted at ingest.",
+    )
 
 
 class Project(OutputModel):
@@ -31,5 +46,7 @@ class Project(OutputModel):
     name: str
     key: str
     description: str | None
+    redact_headers: list[str]
+    redact_params: list[str]
     created_at: Timestamp
     updated_at: Timestamp

@@ -19,7 +19,15 @@ PROJECTS = Keyset("projects", [(Project.created_at, False), (Project.id, False)]
 
 async def create_default_project(session: AsyncSession, workspace_id: uuid.UUID) -> Project:
     now = utcnow()
-    p = Project(workspace_id=workspace_id, name="My app", key="APP", created_at=now, updated_at=now)
+    p = Project(
+        workspace_id=workspace_id,
+        name="My app",
+        key="APP",
+        redact_headers=[],
+        redact_params=[],
+        created_at=now,
+        updated_at=now,
+    )
     session.add(p)
     await session.flush()
     return p
@@ -35,7 +43,9 @@ async def create_project(
     if taken.first():
         raise Conflict(f"A project with key {body.key} already exists in this workspace.")
     now = utcnow()
-    p = Project(**body.model_dump(), created_at=now, updated_at=now)
+    p = Project(
+        **body.model_dump(), redact_headers=[], redact_params=[], created_at=now, updated_at=now
+    )
     session.add(p)
     try:
         async with session.begin_nested():
@@ -72,8 +82,9 @@ async def update_project(
     p = await get_project(session, principal, project_id)
     await authz.require_role(session, principal, p.workspace_id, "project.manage")
     changes = body.model_dump(exclude_unset=True)
-    if "name" in changes and changes["name"] is None:
-        raise ValidationFailed("body.name", "name can't be null.")
+    for field in ("name", "redact_headers", "redact_params"):
+        if field in changes and changes[field] is None:
+            raise ValidationFailed(f"body.{field}", f"{field} can't be null.")
     for k, v in changes.items():
         setattr(p, k, v)
     p.updated_at = utcnow()

@@ -1,0 +1,1 @@
+"""Bug reports: create/list/search, logs, network, comments, activity, export, share links."""

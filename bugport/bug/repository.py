@@ -1,0 +1,139 @@
+"""All SQL of the bug lists. Every statement starts from `authz.visible`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import exists, func, literal_column, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bugport import authz
+from bugport.auth.principal import Principal
+from bugport.bug.search import fulltext_match
+from bugport.kit.pagination import Keyset, PageParams
+from bugport.models import Activity, Bug, BugLog, BugNetwork, Comment
+
+if TYPE_CHECKING:
+    from bugport.bug.service import BugFilters
+
+# One keyset per sort; each matches an index (project_id|workspace_id, <columns>).
+SORTS: dict[str, Keyset] = {
+    "newest": Keyset("bugs.newest", [(Bug.created_at, True), (Bug.id, True)]),
+    "oldest": Keyset("bugs.oldest", [(Bug.created_at, False), (Bug.id, False)]),
+    "updated": Keyset("bugs.updated", [(Bug.updated_at, True), (Bug.id, True)]),
+    "severity": Keyset(
+        "bugs.severity", [(Bug.severity_rank, False), (Bug.created_at, True), (Bug.id, True)]
+    ),
+}
+_VALUES = {
+    "newest": lambda b: (b.created_at, b.id),
+    "oldest": lambda b: (b.created_at, b.id),
+    "updated": lambda b: (b.updated_at, b.id),
+    "severity": lambda b: (b.severity_rank, b.created_at, b.id),
+}
+LOGS = Keyset("bug_logs", [(BugLog.position, False)])
+NETWORK = Keyset("bug_network", [(BugNetwork.position, False)])
+COMMENTS = Keyset("bug_comments", [(Comment.created_at, False), (Comment.id, False)])
+ACTIVITY = Keyset("bug_activity", [(Activity.created_at, False), (Activity.id, False)])
+
+
+def label_contains(dialect: str, label: str) -> Any:
+    if dialect == "postgresql":
+        return Bug.labels.op("@>")(func.jsonb_build_array(label))
+    each = func.json_each(Bug.labels).table_valued("value")
+    return exists(select(literal_column("1")).select_from(each).where(each.c.value == label))
+
+
+async def list_bugs(
+    session: AsyncSession,
+    principal: Principal,
+    f: BugFilters,
+    key: bytes,
+    params: PageParams,
+) -> tuple[list[Bug], str | None]:
+    dialect = session.get_bind().dialect.name
+    stmt = authz.visible(principal, Bug)
+    if f.workspace_id is not None:
+        stmt = stmt.where(Bug.workspace_id == f.workspace_id)
+    if f.project_id is not None:
+        stmt = stmt.where(Bug.project_id == f.project_id)
+    if f.status:
+        stmt = stmt.where(Bug.status.in_(f.status))
+    if f.severity:
+        stmt = stmt.where(Bug.severity.in_(f.severity))
+    if f.assignee_id is not None:
+        stmt = stmt.where(Bug.assignee_id == f.assignee_id)
+    if f.label:
+        stmt = stmt.where(label_contains(dialect, f.label))
+    if f.source:
+        stmt = stmt.where(Bug.source == f.source)
+    if f.reporter:
+        try:
+            stmt = stmt.where(Bug.reporter_user_id == uuid.UUID(f.reporter))
+        except ValueError:
+            stmt = stmt.where(Bug.reporter_email == f.reporter.strip().lower())
+    if f.created_after is not None:
+        stmt = stmt.where(Bug.created_at >= f.created_after)
+    if f.created_before is not None:
+        stmt = stmt.where(Bug.created_at < f.created_before)
+    if f.q:
+        stmt = stmt.where(fulltext_match(dialect, f.q))
+    keyset = SORTS[f.sort]
+    rows = list((await session.execute(keyset.apply(stmt, key, params))).scalars())
+    return keyset.page(rows, key, params, _VALUES[f.sort])
+
+
+async def list_logs(
+    session: AsyncSession,
+    bug: Bug,
+    levels: list[str] | None,
+    key: bytes,
+    params: PageParams,
+) -> tuple[list[BugLog], str | None]:
+    stmt = select(BugLog).where(BugLog.bug_id == bug.id)
+    if levels:
+        stmt = stmt.where(BugLog.level.in_(levels))
+    rows = list((await session.execute(LOGS.apply(stmt, key, params))).scalars())
+    return LOGS.page(rows, key, params, lambda r: (r.position,))
+
+
+async def list_network(
+    session: AsyncSession,
+    bug: Bug,
+    *,
+    failed: bool | None,
+    method: str | None,
+    status_min: int | None,
+    status_max: int | None,
+    key: bytes,
+    params: PageParams,
+) -> tuple[list[BugNetwork], str | None]:
+    stmt = select(BugNetwork).where(BugNetwork.bug_id == bug.id)
+    if failed is not None:
+        stmt = stmt.where(BugNetwork.failed.is_(failed))
+    if method:
+        stmt = stmt.where(BugNetwork.method == method.upper())
+    if status_min is not None:
+        stmt = stmt.where(BugNetwork.status >= status_min)
+    if status_max is not None:
+        stmt = stmt.where(BugNetwork.status <= status_max)
+    rows = list((await session.execute(NETWORK.apply(stmt, key, params))).scalars())
+    return NETWORK.page(rows, key, params, lambda r: (r.position,))
+
+
+async def list_activity(
+    session: AsyncSession, principal: Principal, bug: Bug, key: bytes, params: PageParams
+) -> tuple[list[Activity], str | None]:
+    stmt = authz.visible(principal, Activity).where(Activity.bug_id == bug.id)
+    rows = list((await session.execute(ACTIVITY.apply(stmt, key, params))).scalars())
+    return ACTIVITY.page(rows, key, params, lambda a: (a.created_at, a.id))
+
+
+async def all_of(session: AsyncSession, model: Any, bug_id: uuid.UUID, *order: Any) -> list[Any]:
+    """Every row of a bug's child table (export, public share): bounded by the ingest limits."""
+    return list(
+        (
+            await session.execute(select(model).where(model.bug_id == bug_id).order_by(*order))
+        ).scalars()
+    )

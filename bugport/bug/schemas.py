@@ -1,0 +1,372 @@
+"""Bug API shapes. Size limits live here (and in docs/api.md): every field is bounded."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, Field, field_validator
+
+from bugport.kit.schemas import InputModel, OutputModel
+from bugport.kit.timestamps import Timestamp
+
+Status = Literal["open", "in_progress", "resolved", "closed", "wont_fix"]
+Severity = Literal["critical", "high", "medium", "low"]
+Priority = Literal["none", "low", "medium", "high", "urgent"]
+Source = Literal["dashboard", "widget", "extension", "api", "mcp"]
+LogLevel = Literal["debug", "log", "info", "warn", "error"]
+SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+# Limits (documented in docs/api.md; 422 names the field, 413 for the whole body / an array).
+MAX_REQUEST_BYTES = 4 * 1024 * 1024
+MAX_LOGS = 1000
+MAX_NETWORK = 500
+MAX_LOGS_BYTES = 1024 * 1024
+MAX_NETWORK_BYTES = 2 * 1024 * 1024
+MAX_ENTRY_BYTES = 256 * 1024
+MAX_BODY_CHARS = 64 * 1024
+MAX_JSON_BYTES = 16 * 1024
+MAX_JSON_DEPTH = 5
+MAX_HEADERS = 100
+MAX_LABELS = 20
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if isinstance(value, dict):
+        return max([_depth(v, level + 1) for v in value.values()], default=level + 1)
+    if isinstance(value, list):
+        return max([_depth(v, level + 1) for v in value], default=level + 1)
+    return level
+
+
+def bounded_json(value: Any) -> Any:
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+    if len(json.dumps(value, ensure_ascii=False)) > MAX_JSON_BYTES:
+        raise ValueError(f"larger than {MAX_JSON_BYTES} bytes as JSON")
+    return value
+
+
+def _headers(value: dict[str, str]) -> dict[str, str]:
+    if len(value) > MAX_HEADERS:
+        raise ValueError(f"at most {MAX_HEADERS} headers")
+    for k, v in value.items():
+        if len(k) > 256 or len(v) > 8192:
+            raise ValueError("header names are at most 256 and values 8192 characters")
+    return value
+
+
+def _labels(value: list[str]) -> list[str]:
+    out: list[str] = []
+    for label in value:
+        label = label.strip()
+        if not label or len(label) > 50:
+            raise ValueError("each label is 1-50 characters")
+        if label not in out:
+            out.append(label)
+    return out
+
+
+BoundedJSON = Annotated[dict[str, Any], AfterValidator(bounded_json)]
+Headers = Annotated[dict[str, str], AfterValidator(_headers)]
+Labels = Annotated[list[str], Field(max_length=MAX_LABELS), AfterValidator(_labels)]
+
+
+class Environment(InputModel):
+    browser: str | None = Field(default=None, max_length=200)
+    browser_version: str | None = Field(default=None, max_length=100)
+    os: str | None = Field(default=None, max_length=200)
+    os_version: str | None = Field(default=None, max_length=100)
+    device: str | None = Field(default=None, max_length=200)
+    viewport_width: int | None = Field(default=None, ge=0, le=100_000)
+    viewport_height: int | None = Field(default=None, ge=0, le=100_000)
+    screen_width: int | None = Field(default=None, ge=0, le=100_000)
+    screen_height: int | None = Field(default=None, ge=0, le=100_000)
+    pixel_ratio: float | None = Field(default=None, ge=0, le=100)
+    locale: str | None = Field(default=None, max_length=50)
+    timezone: str | None = Field(default=None, max_length=100)
+    user_agent: str | None = Field(default=None, max_length=1000)
+
+
+class LogIn(InputModel):
+    level: LogLevel = "log"
+    message: str = Field(max_length=10_000)
+    args: list[Any] = Field(default_factory=list, max_length=20)
+    stack: str | None = Field(default=None, max_length=20_000)
+    timestamp: datetime | None = None
+    source: str | None = Field(
+        default=None, max_length=2048, description="Where it was logged: `url:line[:column]`."
+    )
+
+    @field_validator("args")
+    @classmethod
+    def _args(cls, v: list[Any]) -> list[Any]:
+        bounded_json({"args": v})
+        return v
+
+
+class NetworkIn(InputModel):
+    method: str = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z]+$")
+    url: str = Field(min_length=1, max_length=8192)
+    status: int | None = Field(default=None, ge=0, le=999, description="0/null: no response.")
+    request_headers: Headers = Field(default_factory=dict)
+    response_headers: Headers = Field(default_factory=dict)
+    timing: dict[str, float] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="Milliseconds: e.g. start, dns, connect, ttfb, duration.",
+    )
+    request_size: int | None = Field(default=None, ge=0)
+    response_size: int | None = Field(default=None, ge=0)
+    request_body: str | None = Field(default=None, max_length=MAX_BODY_CHARS)
+    response_body: str | None = Field(default=None, max_length=MAX_BODY_CHARS)
+    error: str | None = Field(default=None, max_length=2000)
+    started_at: datetime | None = None
+
+
+class ReporterIn(InputModel):
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+
+
+class BugData(InputModel):
+    """The report fields every intake shares (dashboard, widget, extension, MCP)."""
+
+    title: str = Field(min_length=1, max_length=300)
+    description: str | None = Field(default=None, max_length=50_000, description="Markdown.")
+    status: Status = "open"
+    severity: Severity = "medium"
+    priority: Priority = "none"
+    assignee_id: uuid.UUID | None = Field(default=None, description="A workspace member.")
+    labels: Labels = Field(default_factory=list)
+    page_url: str | None = Field(default=None, max_length=8192)
+    environment: Environment = Field(default_factory=Environment)
+    metadata: BoundedJSON = Field(
+        default_factory=dict,
+        description=f"Custom JSON object, at most {MAX_JSON_BYTES} bytes and {MAX_JSON_DEPTH} levels.",
+    )
+    repro_steps: str | None = Field(default=None, max_length=20_000, description="Markdown.")
+    logs: list[LogIn] = Field(default_factory=list, max_length=MAX_LOGS)
+    network: list[NetworkIn] = Field(default_factory=list, max_length=MAX_NETWORK)
+
+
+class BugCreate(BugData):
+    project_id: uuid.UUID
+    source: Literal["dashboard", "api"] = Field(
+        default="dashboard",
+        description="Signed-in users file from the dashboard or scripts (`api`); MCP tokens are "
+        "always `mcp`; widget and extension intake set their own.",
+    )
+
+
+class BugUpdate(InputModel):
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    description: str | None = Field(default=None, max_length=50_000)
+    status: Status | None = None
+    severity: Severity | None = None
+    priority: Priority | None = None
+    assignee_id: uuid.UUID | None = None
+    labels: Labels | None = None
+    repro_steps: str | None = Field(default=None, max_length=20_000)
+    metadata: BoundedJSON | None = None
+
+
+class Reporter(OutputModel):
+    user_id: uuid.UUID | None
+    name: str | None
+    email: str | None
+
+
+class Redaction(OutputModel):
+    path: str
+    rule: str
+
+
+class Bug(OutputModel):
+    id: uuid.UUID
+    key: str = Field(description="Human key: project key + per-project number, e.g. WEB-42.")
+    number: int
+    workspace_id: uuid.UUID
+    project_id: uuid.UUID
+    title: str
+    description: str | None
+    status: Status
+    severity: Severity
+    priority: Priority
+    assignee_id: uuid.UUID | None
+    labels: list[str]
+    reporter: Reporter
+    source: Source
+    page_url: str | None
+    environment: dict[str, Any]
+    metadata: dict[str, Any]
+    repro_steps: str | None
+    redactions: list[Redaction] = Field(
+        description="What was redacted at ingest, and by which rule."
+    )
+    external_issue: dict[str, Any] | None = Field(description="Tracker issue, once pushed.")
+    log_count: int
+    network_count: int
+    failed_request_count: int
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    @classmethod
+    def of(cls, b: Any) -> Bug:
+        return cls(
+            id=b.id,
+            key=b.key,
+            number=b.number,
+            workspace_id=b.workspace_id,
+            project_id=b.project_id,
+            title=b.title,
+            description=b.description,
+            status=b.status,
+            severity=b.severity,
+            priority=b.priority,
+            assignee_id=b.assignee_id,
+            labels=b.labels or [],
+            reporter=Reporter(
+                user_id=b.reporter_user_id, name=b.reporter_name, email=b.reporter_email
+            ),
+            source=b.source,
+            page_url=b.page_url,
+            environment=b.environment or {},
+            metadata=b.custom_metadata or {},
+            repro_steps=b.repro_steps,
+            redactions=[Redaction(**r) for r in b.redactions or []],
+            external_issue=b.external_issue,
+            log_count=b.log_count,
+            network_count=b.network_count,
+            failed_request_count=b.failed_request_count,
+            created_at=b.created_at,
+            updated_at=b.updated_at,
+        )
+
+
+class LogEntry(OutputModel):
+    id: uuid.UUID
+    position: int
+    level: LogLevel
+    message: str
+    args: list[Any]
+    stack: str | None
+    timestamp: Timestamp | None
+    source: str | None
+
+
+class NetworkEntry(OutputModel):
+    id: uuid.UUID
+    position: int
+    method: str
+    url: str
+    status: int | None
+    failed: bool
+    request_headers: dict[str, str]
+    response_headers: dict[str, str]
+    timing: dict[str, float]
+    request_size: int | None
+    response_size: int | None
+    request_body: str | None
+    response_body: str | None
+    error: str | None
+    started_at: Timestamp | None
+
+
+class CommentCreate(InputModel):
+    body: str = Field(
+        min_length=1,
+        max_length=10_000,
+        description="Markdown. Mention members as `@email@example.com` or `@<user id>`.",
+    )
+
+
+class CommentUpdate(CommentCreate):
+    pass
+
+
+class Comment(OutputModel):
+    id: uuid.UUID
+    bug_id: uuid.UUID
+    author_id: uuid.UUID | None
+    body: str
+    mentions: list[uuid.UUID]
+    created_at: Timestamp
+    updated_at: Timestamp
+    edited_at: Timestamp | None
+
+
+class Actor(OutputModel):
+    kind: Literal["user", "mcp_token", "widget_key", "extension", "system"]
+    user_id: uuid.UUID | None
+    label: str | None
+
+
+class ActivityEntry(OutputModel):
+    id: uuid.UUID
+    bug_id: uuid.UUID
+    type: str = Field(description="See docs/api.md for every type and its payload.")
+    actor: Actor
+    payload: dict[str, Any]
+    created_at: Timestamp
+
+    @classmethod
+    def of(cls, a: Any) -> ActivityEntry:
+        return cls(
+            id=a.id,
+            bug_id=a.bug_id,
+            type=a.type,
+            actor=Actor(kind=a.actor_kind, user_id=a.actor_user_id, label=a.actor_label),
+            payload=a.payload or {},
+            created_at=a.created_at,
+        )
+
+
+class BugExport(Bug):
+    logs: list[LogEntry]
+    network: list[NetworkEntry]
+    comments: list[Comment]
+    activity: list[ActivityEntry]
+    media: list[dict[str, Any]] = Field(description="Attachments (filled by the media feature).")
+
+
+class ShareLinkCreate(InputModel):
+    expires_at: datetime | None = Field(
+        default=None, description="Optional; must be in the future. No expiry when omitted."
+    )
+
+
+class ShareLink(OutputModel):
+    id: uuid.UUID
+    bug_id: uuid.UUID
+    share_id: str
+    url: str
+    created_by_id: uuid.UUID | None
+    created_at: Timestamp
+    expires_at: Timestamp | None
+    revoked_at: Timestamp | None
+    view_count: int
+    active: bool
+
+
+class PublicBug(OutputModel):
+    """What a share link shows (docs/api.md, "Public share"): no reporter, assignee, metadata,
+    comments, activity or workspace ids."""
+
+    key: str
+    title: str
+    description: str | None
+    status: Status
+    severity: Severity
+    priority: Priority
+    labels: list[str]
+    page_url: str | None
+    environment: dict[str, Any]
+    repro_steps: str | None
+    created_at: Timestamp
+    updated_at: Timestamp
+    logs: list[LogEntry]
+    network: list[NetworkEntry]
+    media: list[dict[str, Any]]

@@ -1,0 +1,369 @@
+"""Bug reports: the one create path every intake uses, list/search, update, delete.
+Takes (session, principal, ...); never commits (the request owns the transaction)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bugport import authz
+from bugport.auth.principal import Principal
+from bugport.bug import activity, repository
+from bugport.bug.schemas import (
+    MAX_ENTRY_BYTES,
+    MAX_LOGS_BYTES,
+    MAX_NETWORK_BYTES,
+    SEVERITY_RANK,
+    BugData,
+    BugUpdate,
+)
+from bugport.errors import NotFound, PayloadTooLarge, ValidationFailed
+from bugport.kit.pagination import PageParams
+from bugport.kit.redaction import Redactor
+from bugport.models import Bug, BugLog, BugNetwork, Project
+from bugport.models.base import utcnow
+
+
+@dataclass(frozen=True)
+class ReporterInfo:
+    """Who reported: a signed-in user, or the name/email a widget visitor typed."""
+
+    user_id: uuid.UUID | None = None
+    name: str | None = None
+    email: str | None = None
+
+
+def reporter_of(principal: Principal) -> ReporterInfo:
+    user = principal.user
+    if user is None:
+        return ReporterInfo()
+    return ReporterInfo(user.id, user.name, user.email)
+
+
+def redactor_for(project: Project) -> Redactor:
+    return Redactor.for_project(project.redact_headers or [], project.redact_params or [])
+
+
+def _size(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False, default=str).encode("utf-8", "surrogatepass"))
+
+
+def check_sizes(data: BugData) -> None:
+    """Byte limits per entry and per array (413 naming the field); counts and string lengths are
+    already enforced by the schema (422)."""
+    for name, entries, cap in (
+        ("logs", data.logs, MAX_LOGS_BYTES),
+        ("network", data.network, MAX_NETWORK_BYTES),
+    ):
+        total = 0
+        for i, entry in enumerate(entries):
+            size = _size(entry.model_dump(mode="json"))
+            if size > MAX_ENTRY_BYTES:
+                raise PayloadTooLarge(
+                    f"body.{name}.{i} is {size} bytes; an entry may be {MAX_ENTRY_BYTES}.",
+                    details=[
+                        {"field": f"body.{name}.{i}", "message": f"over {MAX_ENTRY_BYTES} bytes"}
+                    ],
+                )
+            total += size
+        if total > cap:
+            raise PayloadTooLarge(
+                f"body.{name} is {total} bytes; the array may be {cap}. Attach a HAR file instead.",
+                details=[{"field": f"body.{name}", "message": f"over {cap} bytes"}],
+            )
+
+
+def _failed(status: int | None, error: str | None) -> bool:
+    return bool(error) or not status or status >= 400
+
+
+async def _authorize_create(
+    session: AsyncSession, principal: Principal, project_id: uuid.UUID
+) -> Project:
+    if principal.kind == "widget_key":
+        # A widget key writes only to its own project(s); it reads nothing.
+        if principal.project_ids is None or project_id not in principal.project_ids:
+            raise NotFound()
+        project = await session.get(Project, project_id)
+        if project is None or project.workspace_id != principal.workspace_id:
+            raise NotFound()
+        return project
+    project = await authz.fetch_visible(session, principal, Project, project_id)
+    await authz.require_role(session, principal, project.workspace_id, "bug.write")
+    return project
+
+
+async def _check_assignee(
+    session: AsyncSession, workspace_id: uuid.UUID, assignee_id: uuid.UUID | None
+) -> None:
+    if assignee_id is None:
+        return
+    if not await authz.members_among(session, workspace_id, user_ids={assignee_id}):
+        raise ValidationFailed(
+            "body.assignee_id", "The assignee must be a member of the workspace."
+        )
+
+
+async def create_bug(
+    session: AsyncSession,
+    principal: Principal,
+    data: BugData,
+    *,
+    source: str,
+    project_id: uuid.UUID,
+    reporter: ReporterInfo | None = None,
+    actor_label: str | None = None,
+) -> Bug:
+    """Create a report with its logs, network entries and `created` activity in the caller's
+    transaction. Redaction runs before anything is written; the human key comes from the
+    project's counter, bumped under its row lock, so keys have no gaps or duplicates."""
+    project = await _authorize_create(session, principal, project_id)
+    if principal.kind == "mcp_token":
+        source = "mcp"
+    check_sizes(data)
+    if reporter is None:
+        reporter = reporter_of(principal)
+    red = redactor_for(project)
+    now = utcnow()
+
+    # UPDATE … RETURNING takes the project row lock until commit (PostgreSQL); SQLite transactions
+    # are BEGIN IMMEDIATE. A rolled-back create gives its number back with the rollback.
+    number = (
+        await session.execute(
+            update(Project)
+            .where(Project.id == project.id)
+            .values(bug_counter=Project.bug_counter + 1)
+            .returning(Project.bug_counter)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one()
+
+    env = data.environment.model_dump(exclude_none=True)
+    bug = Bug(
+        id=uuid.uuid4(),
+        workspace_id=project.workspace_id,
+        project_id=project.id,
+        number=number,
+        key=f"{project.key}-{number}",
+        title=red.text("title", data.title) or "",
+        description=red.text("description", data.description),
+        status=data.status,
+        severity=data.severity,
+        severity_rank=SEVERITY_RANK[data.severity],
+        priority=data.priority,
+        assignee_id=None,
+        labels=data.labels,
+        reporter_user_id=reporter.user_id,
+        reporter_name=reporter.name,
+        reporter_email=reporter.email.lower() if reporter.email else None,
+        source=source,
+        page_url=red.url("page_url", data.page_url),
+        environment=red.json("environment", env),
+        custom_metadata=red.json("metadata", data.metadata),
+        repro_steps=red.text("repro_steps", data.repro_steps),
+        log_count=len(data.logs),
+        network_count=len(data.network),
+        failed_request_count=sum(1 for n in data.network if _failed(n.status, n.error)),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(bug)
+    await session.flush()
+
+    if data.logs:
+        await session.execute(
+            insert(BugLog),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "bug_id": bug.id,
+                    "workspace_id": bug.workspace_id,
+                    "project_id": bug.project_id,
+                    "position": i,
+                    "level": e.level,
+                    "message": red.text(f"logs[{i}].message", e.message) or "",
+                    "args": red.json(f"logs[{i}].args", e.args),
+                    "stack": red.text(f"logs[{i}].stack", e.stack),
+                    "timestamp": e.timestamp,
+                    "source": red.text(f"logs[{i}].source", e.source),
+                }
+                for i, e in enumerate(data.logs)
+            ],
+        )
+    if data.network:
+        await session.execute(
+            insert(BugNetwork),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "bug_id": bug.id,
+                    "workspace_id": bug.workspace_id,
+                    "project_id": bug.project_id,
+                    "position": i,
+                    "method": n.method.upper(),
+                    "url": red.url(f"network[{i}].url", n.url) or "",
+                    "status": n.status,
+                    "failed": _failed(n.status, n.error),
+                    "request_headers": red.headers(
+                        f"network[{i}].request_headers", n.request_headers
+                    ),
+                    "response_headers": red.headers(
+                        f"network[{i}].response_headers", n.response_headers
+                    ),
+                    "timing": n.timing,
+                    "request_size": n.request_size,
+                    "response_size": n.response_size,
+                    "request_body": red.body(f"network[{i}].request_body", n.request_body),
+                    "response_body": red.body(f"network[{i}].response_body", n.response_body),
+                    "error": red.text(f"network[{i}].error", n.error),
+                    "started_at": n.started_at,
+                }
+                for i, n in enumerate(data.network)
+            ],
+        )
+    # Checked after the captures are written on purpose: nothing above survives a failure here
+    # (the request's transaction rolls back as a whole; tests prove it).
+    await _check_assignee(session, bug.workspace_id, data.assignee_id)
+    bug.assignee_id = data.assignee_id
+    bug.redactions = red.receipts
+    await activity.record(
+        session,
+        bug,
+        principal,
+        "created",
+        {"source": source, "key": bug.key},
+        actor_label=actor_label,
+    )
+    await session.flush()
+    return bug
+
+
+async def get_bug(
+    session: AsyncSession, principal: Principal, bug_id: uuid.UUID, *, for_update: bool = False
+) -> Bug:
+    """A visible bug (404 otherwise); reading needs the viewer role, which every member has."""
+    return await authz.fetch_visible(session, principal, Bug, bug_id, for_update=for_update)
+
+
+@dataclass
+class BugFilters:
+    workspace_id: uuid.UUID | None = None
+    project_id: uuid.UUID | None = None
+    status: list[str] | None = None
+    severity: list[str] | None = None
+    assignee_id: uuid.UUID | None = None
+    label: str | None = None
+    source: str | None = None
+    reporter: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    q: str | None = None
+    sort: str = "newest"
+
+
+async def list_bugs(
+    session: AsyncSession,
+    principal: Principal,
+    filters: BugFilters,
+    key: bytes,
+    params: PageParams,
+) -> tuple[list[Bug], str | None]:
+    if filters.workspace_id is not None:
+        await authz.require_workspace(session, principal, filters.workspace_id, "bug.read")
+    if filters.project_id is not None:
+        await authz.fetch_visible(session, principal, Project, filters.project_id)
+    return await repository.list_bugs(session, principal, filters, key, params)
+
+
+_NULLABLE = {"description", "assignee_id", "repro_steps"}
+
+
+async def update_bug(
+    session: AsyncSession, principal: Principal, bug_id: uuid.UUID, body: BugUpdate
+) -> Bug:
+    bug = await get_bug(session, principal, bug_id, for_update=True)
+    await authz.require_role(session, principal, bug.workspace_id, "bug.write")
+    changes = body.model_dump(exclude_unset=True)
+    for name, value in changes.items():
+        if value is None and name not in _NULLABLE:
+            raise ValidationFailed(f"body.{name}", f"{name} can't be null.")
+    if not changes:
+        return bug
+    project = await session.get(Project, bug.project_id)
+    assert project is not None
+    red = redactor_for(project)
+    events: list[tuple[str, dict[str, Any]]] = []
+    for name in ("status", "severity", "priority"):
+        if name in changes and changes[name] != getattr(bug, name):
+            events.append((f"{name}_changed", {"from": getattr(bug, name), "to": changes[name]}))
+            setattr(bug, name, changes[name])
+    if "severity" in changes:
+        bug.severity_rank = SEVERITY_RANK[bug.severity]
+    if "assignee_id" in changes and changes["assignee_id"] != bug.assignee_id:
+        await _check_assignee(session, bug.workspace_id, changes["assignee_id"])
+        events.append(
+            (
+                "assignee_changed",
+                {
+                    "from": str(bug.assignee_id) if bug.assignee_id else None,
+                    "to": str(changes["assignee_id"]) if changes["assignee_id"] else None,
+                },
+            )
+        )
+        bug.assignee_id = changes["assignee_id"]
+    if "labels" in changes and changes["labels"] != bug.labels:
+        old, new = bug.labels or [], changes["labels"]
+        events.append(
+            (
+                "labels_changed",
+                {
+                    "added": [x for x in new if x not in old],
+                    "removed": [x for x in old if x not in new],
+                },
+            )
+        )
+        bug.labels = new
+    if "title" in changes:
+        title = red.text("title", changes["title"]) or ""
+        if title != bug.title:
+            events.append(("title_edited", {"from": bug.title, "to": title}))
+            bug.title = title
+    for name, event in (
+        ("description", "description_edited"),
+        ("repro_steps", "repro_steps_edited"),
+    ):
+        if name in changes:
+            value = red.text(name, changes[name])
+            if value != getattr(bug, name):
+                events.append((event, {}))
+                setattr(bug, name, value)
+    if "metadata" in changes:
+        value = red.json("metadata", changes["metadata"])
+        if value != bug.custom_metadata:
+            events.append(("metadata_changed", {}))
+            bug.custom_metadata = value
+    if red.receipts:
+        bug.redactions = [
+            *(bug.redactions or []),
+            *[r for r in red.receipts if r not in (bug.redactions or [])],
+        ]
+    if events:
+        bug.updated_at = utcnow()
+        for type_, payload in events:
+            await activity.record(session, bug, principal, type_, payload)
+    await session.flush()
+    return bug
+
+
+async def delete_bug(session: AsyncSession, principal: Principal, bug_id: uuid.UUID) -> None:
+    bug = await get_bug(session, principal, bug_id)
+    await authz.require_role(session, principal, bug.workspace_id, "bug.delete")
+    # Logs, network, comments, activity and share links go with it (ON DELETE CASCADE).
+    await session.execute(delete(Bug).where(Bug.id == bug.id))
+    session.expunge(bug)

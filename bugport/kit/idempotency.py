@@ -1,0 +1,167 @@
+"""`Idempotency-Key` for creating routes, reusable by any of them (bugs, widget intake, ...).
+
+The first successful response (status, body, chosen headers) is stored for 24 hours, scoped to
+the credential and the route, in the SAME transaction as the write it describes: a request that
+fails stores nothing and can be retried, and a stored response always matches committed data.
+
+Concurrency: on PostgreSQL a transaction-scoped advisory lock on (credential, route, key) is tried
+first; if another request holds it, this one gets 409 `idempotency_in_progress`. On SQLite every
+request transaction starts with BEGIN IMMEDIATE, so two requests never overlap: the second waits
+and then replays.
+
+Use in a route:
+
+    idem = await idempotency.begin(request, session, principal, key, route="POST /v1/bugs")
+    if idem.replay is not None:
+        return idem.replay
+    ...create...
+    return await idem.respond(session, 201, payload, headers={"Location": url})
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import Header, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import delete, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bugport.auth.principal import Principal
+from bugport.errors import Conflict, ValidationFailed
+from bugport.models import IdempotencyRecord
+from bugport.models.base import utcnow
+
+TTL = timedelta(hours=24)
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x20-\x7e]+$",
+        description="1-255 printable characters. A retry with the same key and body returns the "
+        "original response (with `Idempotent-Replayed: true`) and creates nothing; the same key "
+        "with a different body is 422 `idempotency_key_reused`; 409 `idempotency_in_progress` "
+        "while the first request runs. Scoped to the credential; kept 24 hours.",
+    ),
+]
+
+
+def credential_scope(principal: Principal) -> str:
+    ident = principal.credential_id or principal.user_id
+    return f"{principal.kind}:{ident}"
+
+
+def request_hash(raw: bytes) -> str:
+    """Hash of the canonical JSON body: key order and whitespace don't make a different request."""
+    try:
+        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = raw
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def lock_id(scope: str, route: str, key: str) -> int:
+    digest = hashlib.sha256(f"{scope}\x00{route}\x00{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+@dataclass
+class Idempotency:
+    key: str | None
+    scope: str
+    route: str
+    hash: str
+    replay: JSONResponse | None = None
+
+    async def respond(
+        self,
+        session: AsyncSession,
+        status: int,
+        body: Any,
+        headers: dict[str, str] | None = None,
+        resource_id: Any = None,
+    ) -> JSONResponse:
+        """Build the response and, with a key, store it in the request's transaction."""
+        headers = headers or {}
+        if self.key is not None:
+            now = utcnow()
+            session.add(
+                IdempotencyRecord(
+                    scope=self.scope,
+                    route=self.route,
+                    key=self.key,
+                    request_hash=self.hash,
+                    status_code=status,
+                    body=body,
+                    headers=headers,
+                    created_at=now,
+                    expires_at=now + TTL,
+                    resource_id=resource_id,
+                )
+            )
+            await session.flush()
+        return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def begin(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    key: str | None,
+    *,
+    route: str,
+) -> Idempotency:
+    scope = credential_scope(principal)
+    idem = Idempotency(key, scope, route, request_hash(await request.body()))
+    if key is None:
+        return idem
+    if session.get_bind().dialect.name == "postgresql":
+        got = (
+            await session.execute(
+                text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": lock_id(scope, route, key)}
+            )
+        ).scalar_one()
+        if not got:
+            raise Conflict(
+                "A request with this Idempotency-Key is still being processed; retry shortly.",
+                code="idempotency_in_progress",
+            )
+    where = (
+        IdempotencyRecord.scope == scope,
+        IdempotencyRecord.route == route,
+        IdempotencyRecord.key == key,
+    )
+    rec = (await session.execute(select(IdempotencyRecord).where(*where))).scalar_one_or_none()
+    if rec is not None and rec.expires_at <= utcnow():
+        await session.execute(delete(IdempotencyRecord).where(*where))
+        rec = None
+    if rec is None:
+        return idem
+    if rec.request_hash != idem.hash:
+        raise ValidationFailed(
+            "header.Idempotency-Key",
+            "This Idempotency-Key was already used with a different body.",
+            code="idempotency_key_reused",
+        )
+    idem.replay = JSONResponse(
+        rec.body,
+        status_code=rec.status_code,
+        headers={**(rec.headers or {}), REPLAYED_HEADER: "true"},
+    )
+    return idem
+
+
+async def sweep(session: AsyncSession) -> int:
+    """Delete expired records (run from a periodic job; lookups already ignore them)."""
+    res = await session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= utcnow())
+    )
+    return int(res.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,111 @@
+"""Bug reports and what arrives with them (console logs, network captures)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bugport.models.base import Base, IdMixin, JSONType, utcnow
+
+
+class Bug(IdMixin, Base):
+    """One report. `number` is the per-project human number (WEB-42 = project key + number).
+
+    The full-text objects (PostgreSQL `search_vector` generated column + GIN, SQLite `bugs_fts`
+    FTS5 table + triggers) are created by the migration and stay out of the model on purpose:
+    the ORM never writes them, the database keeps them current."""
+
+    __tablename__ = "bugs"
+    __table_args__ = (
+        UniqueConstraint("project_id", "number", name="uq_bugs_project_number"),
+        # One index per sort (keyset pages seek along them) and per list filter.
+        Index("ix_bugs_project_created", "project_id", "created_at", "id"),
+        Index("ix_bugs_project_updated", "project_id", "updated_at", "id"),
+        Index("ix_bugs_project_severity", "project_id", "severity_rank", "created_at", "id"),
+        Index("ix_bugs_project_status_created", "project_id", "status", "created_at", "id"),
+        Index("ix_bugs_workspace_created", "workspace_id", "created_at", "id"),
+        Index("ix_bugs_workspace_updated", "workspace_id", "updated_at", "id"),
+        Index("ix_bugs_workspace_severity", "workspace_id", "severity_rank", "created_at", "id"),
+        Index("ix_bugs_assignee_created", "assignee_id", "created_at", "id"),
+        Index("ix_bugs_reporter_user", "reporter_user_id", "created_at"),
+        Index("ix_bugs_reporter_email", "reporter_email", "created_at"),
+        Index("ix_bugs_project_source_created", "project_id", "source", "created_at"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(24))
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    severity: Mapped[str] = mapped_column(String(20), default="medium")
+    # critical=0 … low=3: "severity" sort is an ascending index walk.
+    severity_rank: Mapped[int] = mapped_column(Integer, default=2)
+    priority: Mapped[str] = mapped_column(String(20), default="none")
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    labels: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    reporter_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    reporter_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    reporter_email: Mapped[str | None] = mapped_column(String(320), default=None)
+    source: Mapped[str] = mapped_column(String(20))
+    page_url: Mapped[str | None] = mapped_column(Text, default=None)
+    environment: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    custom_metadata: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
+    repro_steps: Mapped[str | None] = mapped_column(Text, default=None)
+    # Redaction receipt: [{"path": "network[0].request_headers.authorization", "rule": "header"}]
+    redactions: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    # Filled by tracker connectors: {"provider", "key", "url", "pushed_at"}.
+    external_issue: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=None)
+    log_count: Mapped[int] = mapped_column(Integer, default=0)
+    network_count: Mapped[int] = mapped_column(Integer, default=0)
+    failed_request_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BugLog(IdMixin, Base):
+    __tablename__ = "bug_logs"
+    __table_args__ = (Index("ix_bug_logs_bug_position", "bug_id", "position"),)
+
+    bug_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bugs.id", ondelete="CASCADE"))
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(10))
+    message: Mapped[str] = mapped_column(Text)
+    args: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    stack: Mapped[str | None] = mapped_column(Text, default=None)
+    timestamp: Mapped[datetime | None] = mapped_column(default=None)
+    source: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class BugNetwork(IdMixin, Base):
+    __tablename__ = "bug_network"
+    __table_args__ = (Index("ix_bug_network_bug_position", "bug_id", "position"),)
+
+    bug_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bugs.id", ondelete="CASCADE"))
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str] = mapped_column(Text)
+    status: Mapped[int | None] = mapped_column(Integer, default=None)
+    failed: Mapped[bool] = mapped_column(Boolean, default=False)
+    request_headers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    response_headers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    timing: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    request_size: Mapped[int | None] = mapped_column(Integer, default=None)
+    response_size: Mapped[int | None] = mapped_column(Integer, default=None)
+    request_body: Mapped[str | None] = mapped_column(Text, default=None)
+    response_body: Mapped[str | None] = mapped_column(Text, default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -1,0 +1,1 @@
+"""The public, credential-less view of a shared bug."""

@@ -1,0 +1,141 @@
+"""Idempotent creation and atomic writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import event, text
+
+from bugport.kit.idempotency import lock_id
+from tests.bug.helpers import bug_body, create
+from tests.conftest import assert_error
+from tests.fixtures.users import Tenant
+
+
+async def _count(app: FastAPI, sql: str, **params: Any) -> int:
+    async with app.state.engine.connect() as conn:
+        return int((await conn.execute(text(sql), params)).scalar_one())
+
+
+async def _project_bug_count(client: httpx.AsyncClient, t: Tenant) -> int:
+    r = await client.get("/v1/bugs", params={"project_id": t.project_id}, headers=t.owner.headers)
+    return len(r.json()["data"])
+
+
+class TestIdempotency:
+    async def test_retry_replays_and_creates_nothing(
+        self, client: httpx.AsyncClient, tenant_a: Tenant
+    ) -> None:
+        h = {**tenant_a.member.headers, "Idempotency-Key": "report-123"}
+        body = bug_body(tenant_a)
+        first = await client.post("/v1/bugs", json=body, headers=h)
+        assert first.status_code == 201 and "idempotent-replayed" not in first.headers
+        # Same body, other key order: same request.
+        again = await client.post("/v1/bugs", json=dict(reversed(list(body.items()))), headers=h)
+        assert again.status_code == 201
+        assert again.headers["idempotent-replayed"] == "true"
+        assert again.json() == first.json()
+        assert again.headers["location"] == first.headers["location"]
+        assert await _project_bug_count(client, tenant_a) == 1
+        # Same key, different body: 422, nothing created.
+        r = await client.post("/v1/bugs", json=bug_body(tenant_a, title="other"), headers=h)
+        assert_error(r, 422, "idempotency_key_reused")
+        # Keys are scoped to the credential: another member's same key is a new request.
+        other = {**tenant_a.admin.headers, "Idempotency-Key": "report-123"}
+        r = await client.post("/v1/bugs", json=body, headers=other)
+        assert r.status_code == 201 and "idempotent-replayed" not in r.headers
+        assert r.json()["key"] == "APP-2"
+        assert await _project_bug_count(client, tenant_a) == 2
+        # Without a key every POST creates.
+        await create(client, tenant_a)
+        assert await _project_bug_count(client, tenant_a) == 3
+
+    async def test_failed_request_stores_nothing(
+        self, client: httpx.AsyncClient, tenant_a: Tenant
+    ) -> None:
+        h = {**tenant_a.member.headers, "Idempotency-Key": "retry-after-fix"}
+        r = await client.post(
+            "/v1/bugs", json=bug_body(tenant_a, assignee_id=tenant_a.invite_id), headers=h
+        )
+        assert_error(r, 422, "validation_error", "body.assignee_id")
+        r = await client.post("/v1/bugs", json=bug_body(tenant_a), headers=h)
+        assert r.status_code == 201 and "idempotent-replayed" not in r.headers
+
+    async def test_bad_key(self, client: httpx.AsyncClient, tenant_a: Tenant) -> None:
+        h = {**tenant_a.member.headers, "Idempotency-Key": "x" * 256}
+        r = await client.post("/v1/bugs", json=bug_body(tenant_a), headers=h)
+        assert_error(r, 422, "validation_error", "header.Idempotency-Key")
+
+    async def test_in_progress_is_409(
+        self, client: httpx.AsyncClient, app: FastAPI, backend: str, tenant_a: Tenant
+    ) -> None:
+        if backend != "postgresql":
+            pytest.skip("SQLite serialises request transactions (BEGIN IMMEDIATE): no overlap")
+        scope = "user:" + tenant_a.member.id
+        url = app.state.settings.resolved_database_url.replace("postgresql+asyncpg", "postgresql")
+        conn = await asyncpg.connect(url)
+        try:
+            # Stand-in for a first request still running: it holds the key's transaction lock.
+            tx = conn.transaction()
+            await tx.start()
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock($1)", lock_id(scope, "POST /v1/bugs", "busy")
+            )
+            h = {**tenant_a.member.headers, "Idempotency-Key": "busy"}
+            r = await client.post("/v1/bugs", json=bug_body(tenant_a), headers=h)
+            assert_error(r, 409, "idempotency_in_progress")
+            await tx.rollback()
+        finally:
+            await conn.close()
+        r = await client.post("/v1/bugs", json=bug_body(tenant_a), headers=h)
+        assert r.status_code == 201
+
+
+class TestAtomicity:
+    async def test_invalid_assignee_after_captures_leaves_nothing(
+        self, client: httpx.AsyncClient, app: FastAPI, tenant_a: Tenant, tenant_b: Tenant
+    ) -> None:
+        logs_before = await _count(app, "SELECT count(*) FROM bug_logs")
+        r = await client.post(
+            "/v1/bugs",
+            json=bug_body(tenant_a, assignee_id=tenant_b.owner.id),
+            headers=tenant_a.member.headers,
+        )
+        assert_error(r, 422, "validation_error", "body.assignee_id")
+        assert await _project_bug_count(client, tenant_a) == 0
+        assert await _count(app, "SELECT count(*) FROM bug_logs") == logs_before
+        # The number went back with the rollback: no gap.
+        assert (await create(client, tenant_a))["key"] == "APP-1"
+
+    async def test_database_failure_mid_create_leaves_nothing(
+        self, client: httpx.AsyncClient, app: FastAPI, tenant_a: Tenant
+    ) -> None:
+        """A real failure injected at the last insert (network captures): bug, logs, activity and
+        the counter bump are all rolled back."""
+        engine = app.state.engine.sync_engine
+
+        def fail(
+            conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool
+        ) -> None:
+            if statement.lstrip().upper().startswith("INSERT INTO BUG_NETWORK"):
+                raise RuntimeError("disk full (injected)")
+
+        before = {
+            t: await _count(app, f"SELECT count(*) FROM {t}")
+            for t in ("bugs", "bug_logs", "bug_activity", "bug_network")
+        }
+        event.listen(engine, "before_cursor_execute", fail)
+        try:
+            r = await client.post(
+                "/v1/bugs", json=bug_body(tenant_a), headers=tenant_a.member.headers
+            )
+        finally:
+            event.remove(engine, "before_cursor_execute", fail)
+        assert_error(r, 500, "internal_error")
+        after = {t: await _count(app, f"SELECT count(*) FROM {t}") for t in before}
+        assert after == before
+        assert (await create(client, tenant_a))["key"] == "APP-1"
