@@ -62,6 +62,20 @@ def visible(principal: Principal, model: Any) -> Select[Any]:
     return stmt
 
 
+async def visible_resolved(session: AsyncSession, principal: Principal, model: Any) -> Select[Any]:
+    """`visible()` with the principal's workspace ids read first and inlined as a literal list.
+    For big tables (bugs) this matters on PostgreSQL: with the membership subquery the planner
+    mis-estimates the semi-join and sorts the whole scope instead of walking the sort index, so a
+    keyset page would cost O(scope) instead of O(page). Same scope, one extra tiny query."""
+    if principal.kind == "widget_key":
+        return select(model).where(false())
+    ids = list((await session.execute(workspace_ids(principal))).scalars())
+    stmt = select(model).where(model.workspace_id.in_(ids))
+    if principal.project_ids is not None and hasattr(model, "project_id"):
+        stmt = stmt.where(model.project_id.in_(principal.project_ids))
+    return stmt
+
+
 async def fetch_visible(
     session: AsyncSession,
     principal: Principal,

@@ -47,6 +47,13 @@ register_body_limit("POST", r"/v1/bugs", MAX_REQUEST_BYTES)
 Paging = Annotated[PageParams, Depends(page_params)]
 
 
+def _json(model: Bug | Page[Bug] | Page[LogEntry] | Page[NetworkEntry]) -> Response:
+    """Serialize once: the object is already the response model, so FastAPI's second
+    validation pass (the largest CPU cost of a 100-bug page) is skipped. The OpenAPI schema still
+    comes from `response_model`."""
+    return Response(model.model_dump_json(), media_type="application/json")
+
+
 @router.post(
     "",
     status_code=201,
@@ -110,7 +117,7 @@ async def list_bugs(
         Literal["newest", "oldest", "updated", "severity"],
         Query(description="`severity`: most severe first, then newest."),
     ] = "newest",
-) -> Page[Bug]:
+) -> Response:
     filters = service.BugFilters(
         workspace_id=workspace_id,
         project_id=project_id,
@@ -126,12 +133,12 @@ async def list_bugs(
         sort=sort,
     )
     rows, nxt = await service.list_bugs(session, principal, filters, signing_key(request), paging)
-    return Page(data=[Bug.of(b) for b in rows], next_cursor=nxt)
+    return _json(Page[Bug](data=[Bug.of(b) for b in rows], next_cursor=nxt))
 
 
 @router.get("/{bug_id}", response_model=Bug, summary="Get a bug")
-async def get_bug(bug_id: uuid.UUID, principal: BugsRead, session: Session) -> Bug:
-    return Bug.of(await service.get_bug(session, principal, bug_id))
+async def get_bug(bug_id: uuid.UUID, principal: BugsRead, session: Session) -> Response:
+    return _json(Bug.of(await service.get_bug(session, principal, bug_id)))
 
 
 @router.patch(
@@ -161,12 +168,12 @@ async def list_logs(
     paging: Paging,
     request: Request,
     level: Annotated[list[LogLevel] | None, Query(description="Repeat for several.")] = None,
-) -> Page[LogEntry]:
+) -> Response:
     bug = await service.get_bug(session, principal, bug_id)
     rows, nxt = await repository.list_logs(
         session, bug, list(level) if level else None, signing_key(request), paging
     )
-    return Page(data=[LogEntry.model_validate(r) for r in rows], next_cursor=nxt)
+    return _json(Page[LogEntry](data=[LogEntry.model_validate(r) for r in rows], next_cursor=nxt))
 
 
 @router.get(
@@ -184,7 +191,7 @@ async def list_network(
     method: Annotated[str | None, Query(max_length=16, pattern=r"^[A-Za-z]+$")] = None,
     status_min: Annotated[int | None, Query(ge=0, le=999)] = None,
     status_max: Annotated[int | None, Query(ge=0, le=999)] = None,
-) -> Page[NetworkEntry]:
+) -> Response:
     bug = await service.get_bug(session, principal, bug_id)
     rows, nxt = await repository.list_network(
         session,
@@ -196,7 +203,9 @@ async def list_network(
         key=signing_key(request),
         params=paging,
     )
-    return Page(data=[NetworkEntry.model_validate(r) for r in rows], next_cursor=nxt)
+    return _json(
+        Page[NetworkEntry](data=[NetworkEntry.model_validate(r) for r in rows], next_cursor=nxt)
+    )
 
 
 @router.get(

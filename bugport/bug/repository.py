@@ -53,7 +53,7 @@ async def list_bugs(
     params: PageParams,
 ) -> tuple[list[Bug], str | None]:
     dialect = session.get_bind().dialect.name
-    stmt = authz.visible(principal, Bug)
+    stmt = await authz.visible_resolved(session, principal, Bug)
     if f.workspace_id is not None:
         stmt = stmt.where(Bug.workspace_id == f.workspace_id)
     if f.project_id is not None:

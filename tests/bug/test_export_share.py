@@ -339,3 +339,61 @@ class TestSharedCreateApi:
             "label": "Ann Visitor <ann@example.com>",
         }
         assert acts[0]["payload"] == {"source": "widget", "key": "APP-1"}
+
+
+class TestMcpTokenRules:
+    async def test_scopes_role_ceiling_and_no_share_links(
+        self, client: httpx.AsyncClient, app: FastAPI, tenant_a: Tenant
+    ) -> None:
+        """A stand-in resolver for `bp_mcp_` (the MCP-token feature registers the real one): the
+        bug routes' declarations and authz do the rest. Reads need bugs:read, writes bugs:write,
+        a token never exceeds member (no delete) and never creates share links."""
+        import uuid
+
+        from bugport.models import User
+
+        bug = await create(client, tenant_a)
+        async with app.state.sessionmaker() as session:
+            owner = await session.get(User, uuid.UUID(tenant_a.owner.id))
+        previous = RESOLVERS.get("bp_mcp_")
+
+        async def resolver(token: str, request: object, session: object) -> Principal:
+            scopes = frozenset(token.removeprefix("bp_mcp_").split("+"))
+            return Principal(
+                kind="mcp_token",
+                user=owner,
+                scopes=frozenset(f"bugs:{s}" for s in scopes),
+                workspace_id=uuid.UUID(tenant_a.workspace_id),
+                credential_id=uuid.uuid4(),
+            )
+
+        register_resolver("bp_mcp_", resolver)  # type: ignore[arg-type]
+        try:
+            read = {"Authorization": "Bearer bp_mcp_read"}
+            write = {"Authorization": "Bearer bp_mcp_read+write"}
+            b = f"/v1/bugs/{bug['id']}"
+            assert (await client.get(b, headers=read)).status_code == 200
+            assert (await client.get(f"{b}/logs", headers=read)).status_code == 200
+            r = await client.patch(b, json={"status": "closed"}, headers=read)
+            assert_error(r, 403, "insufficient_scope")
+            r = await client.patch(b, json={"status": "resolved"}, headers=write)
+            assert r.status_code == 200 and r.json()["status"] == "resolved"
+            r = await client.post(
+                "/v1/bugs",
+                json={"project_id": tenant_a.project_id, "title": "via MCP"},
+                headers=write,
+            )
+            assert r.status_code == 201 and r.json()["source"] == "mcp"
+            acts = (await client.get(f"/v1/bugs/{r.json()['id']}/activity", headers=read)).json()
+            assert acts["data"][0]["actor"]["kind"] == "mcp_token"
+            assert acts["data"][0]["actor"]["user_id"] == tenant_a.owner.id
+            # The owner's token acts as a member at most: no delete.
+            assert_error(await client.delete(b, headers=write), 403, "insufficient_role")
+            r = await client.post(f"{b}/share-links", json={}, headers=write)
+            assert_error(r, 403, "forbidden")
+            assert_error(await client.get(f"{b}/share-links", headers=write), 403, "forbidden")
+        finally:
+            if previous is None:
+                RESOLVERS.pop("bp_mcp_", None)
+            else:
+                RESOLVERS["bp_mcp_"] = previous
