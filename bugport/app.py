@@ -70,13 +70,25 @@ def routers() -> list[APIRouter]:
     from bugport.billing.endpoints import router as billing
     from bugport.bug.endpoints import router as bug
     from bugport.health.endpoints import router as health
+    from bugport.media.endpoints import bug_router as bug_media
     from bugport.media.endpoints import router as media
     from bugport.plugin.endpoints import router as plugin
     from bugport.project.endpoints import router as project
     from bugport.public_share.endpoints import router as public_share
     from bugport.workspace.endpoints import router as workspace
 
-    return [health, account, workspace, project, billing, bug, public_share, media, plugin]
+    return [
+        health,
+        account,
+        workspace,
+        project,
+        billing,
+        bug,
+        public_share,
+        media,
+        bug_media,
+        plugin,
+    ]
 
 
 def _document_errors(app: FastAPI) -> None:

@@ -8,6 +8,8 @@ from fastapi.responses import JSONResponse
 
 from bugport.db import Session
 from bugport.errors import ValidationFailed, render
+from bugport.kit.pagination import PageParams, page_params, signing_key
+from bugport.kit.schemas import Page
 from bugport.media import service
 from bugport.media.auth import MediaUser
 from bugport.media.schemas import Media, MediaComplete, MediaFail, UploadUrl, UploadUrlCreate
@@ -51,7 +53,9 @@ async def upload_url(
     body: UploadUrlCreate, principal: MediaUser, session: Session, rt: Rt, response: Response
 ) -> UploadUrl:
     spec = UploadSpec(body.filename, body.content_type, body.size_bytes, body.kind)
-    m, presigned = await service.create_upload(session, rt, principal, body.project_id, spec)
+    m, presigned = await service.create_upload(
+        session, rt, principal, project_id=body.project_id, bug_id=body.bug_id, spec=spec
+    )
     response.headers["Location"] = f"/v1/media/{m.id}"
     return upload_body(m, presigned)
 
@@ -112,3 +116,28 @@ async def delete_media(
 ) -> Response:
     await service.delete(session, rt, principal, media_id)
     return Response(status_code=204)
+
+
+bug_router = APIRouter(prefix="/bugs", tags=["media"])
+
+
+@bug_router.get(
+    "/{bug_id}/media",
+    response_model=Page[Media],
+    summary="A bug's media (oldest first), with download URLs for the ready ones",
+    description="Keyset pages: `limit` (default 50, max 100) and the opaque `cursor`.",
+)
+async def list_bug_media(
+    bug_id: uuid.UUID,
+    principal: MediaUser,
+    session: Session,
+    rt: Rt,
+    request: Request,
+    paging: Annotated[PageParams, Depends(page_params)],
+) -> Page[Media]:
+    rows, nxt = await service.list_bug_media(
+        session, principal, bug_id, signing_key(request), paging
+    )
+    return Page(
+        data=[Media.model_validate(service.to_schema(rt, m)) for m in rows], next_cursor=nxt
+    )

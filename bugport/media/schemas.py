@@ -31,7 +31,13 @@ class UploadUrlCreate(InputModel):
         ge=1, description="Exact byte length the PUT will send as Content-Length."
     )
     kind: Kind
-    project_id: uuid.UUID = Field(description="The project the file belongs to.")
+    project_id: uuid.UUID | None = Field(
+        default=None, description="The project the file belongs to (or give bug_id)."
+    )
+    bug_id: uuid.UUID | None = Field(
+        default=None,
+        description="Attach to this bug (its project is used). Send exactly one of bug_id / project_id.",
+    )
 
 
 class UploadInstructions(OutputModel):

@@ -18,11 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport import authz
 from bugport.auth.principal import Principal
+from bugport.bug import activity
+from bugport.bug import service as bug_service
 from bugport.config import Settings
 from bugport.db import after_commit
 from bugport.errors import Conflict, NotFound, ValidationFailed
 from bugport.kit.jobs import Jobs, enqueue_after_commit
-from bugport.models import Media, Project
+from bugport.kit.pagination import Keyset, PageParams
+from bugport.models import Bug, Media, Project
 from bugport.models.base import utcnow
 from bugport.project import service as project_service
 from bugport.storage import PresignedRequest, Storage
@@ -135,18 +138,29 @@ async def create_upload(
     session: AsyncSession,
     rt: Runtime,
     principal: Principal,
-    project_id: uuid.UUID,
+    *,
+    project_id: uuid.UUID | None,
+    bug_id: uuid.UUID | None,
     spec: UploadSpec,
     source: str = "api",
 ) -> tuple[Media, PresignedRequest]:
-    project = await authz.fetch_visible(session, principal, Project, project_id)
-    await authz.require_role(session, principal, project.workspace_id, "media.write")
+    """For a project, or attached to a bug (exactly one). 404 when not visible, 403 for viewers."""
+    if (project_id is None) == (bug_id is None):
+        raise ValidationFailed("body.project_id", "Send exactly one of project_id or bug_id.")
+    if bug_id is not None:
+        bug = await authz.fetch_visible(session, principal, Bug, bug_id)
+        workspace_id, project_id = bug.workspace_id, bug.project_id
+    else:
+        assert project_id is not None
+        project = await authz.fetch_visible(session, principal, Project, project_id)
+        workspace_id = project.workspace_id
+    await authz.require_role(session, principal, workspace_id, "media.write")
     return await issue_upload(
         session,
         rt,
-        workspace_id=project.workspace_id,
-        project_id=project.id,
-        bug_id=None,
+        workspace_id=workspace_id,
+        project_id=project_id,
+        bug_id=bug_id,
         created_by_id=principal.user_id,
         source=source,
         spec=spec,
@@ -172,7 +186,9 @@ async def _writable(session: AsyncSession, principal: Principal, media_id: uuid.
     return m
 
 
-async def complete_media(session: AsyncSession, rt: Runtime, m: Media) -> ValidationFailed | None:
+async def complete_media(
+    session: AsyncSession, rt: Runtime, m: Media, actor: Principal | None = None
+) -> ValidationFailed | None:
     """Verify the stored object against the declaration. Returns the 422 to answer when it does
     not match (the media is then failed and its object deleted: that must commit, so it is
     returned rather than raised). Completing a ready media again changes nothing."""
@@ -210,8 +226,23 @@ async def complete_media(session: AsyncSession, rt: Runtime, m: Media) -> Valida
         m.thumbnail_state = "pending"
         enqueue_after_commit(session, rt.jobs, THUMBNAIL_JOB, media_id=str(m.id))
     await session.flush()
-    for hook in COMPLETION_HOOKS:
-        await hook(session, m)
+    if m.bug_id is not None:
+        bug = await session.get(Bug, m.bug_id)
+        if bug is not None:
+            await activity.record(
+                session,
+                bug,
+                actor,
+                "media_attached",
+                {
+                    "media_id": str(m.id),
+                    "kind": m.kind,
+                    "filename": m.filename,
+                    "content_type": m.content_type,
+                    "size_bytes": m.size_bytes,
+                },
+            )
+            await session.flush()
     return None
 
 
@@ -227,7 +258,7 @@ async def complete(
     session: AsyncSession, rt: Runtime, principal: Principal, media_id: uuid.UUID
 ) -> tuple[Media, ValidationFailed | None]:
     m = await _writable(session, principal, media_id)
-    return m, await complete_media(session, rt, m)
+    return m, await complete_media(session, rt, m, principal)
 
 
 async def fail_media(session: AsyncSession, rt: Runtime, m: Media, reason: str | None) -> None:
@@ -312,6 +343,29 @@ async def purge_project(session: AsyncSession, app_state: Any, project: Project)
 project_service.BEFORE_DELETE.append(purge_project)
 
 
+async def tombstone_bug_media(session: AsyncSession, bug: Bug) -> None:
+    """Before a bug is deleted: its media's bytes go back to the quota at once; the sweeper
+    removes the objects and rows (bug_id is SET NULL by the delete)."""
+    stmt = select(Media).where(Media.bug_id == bug.id).with_for_update()
+    await tombstone(session, list((await session.execute(stmt)).scalars()))
+
+
+bug_service.BEFORE_DELETE.append(tombstone_bug_media)
+
+
+BUG_MEDIA = Keyset("bug_media", [(Media.created_at, False), (Media.id, False)])
+
+
+async def list_bug_media(
+    session: AsyncSession, principal: Principal, bug_id: uuid.UUID, key: bytes, params: PageParams
+) -> tuple[list[Media], str | None]:
+    bug = await authz.fetch_visible(session, principal, Bug, bug_id)
+    await authz.require_role(session, principal, bug.workspace_id, "media.read")
+    stmt = authz.visible(principal, Media).where(Media.bug_id == bug.id, Media.status != "deleted")
+    rows = list((await session.execute(BUG_MEDIA.apply(stmt, key, params))).scalars())
+    return BUG_MEDIA.page(rows, key, params, lambda m: (m.created_at, m.id))
+
+
 async def sweep(session: AsyncSession, storage: Storage, settings: Settings, now: datetime) -> int:
     """Fail uploads whose URL expired more than the grace period ago; release their bytes."""
     cutoff = now - timedelta(seconds=settings.media_sweep_grace_seconds)
@@ -385,8 +439,3 @@ def to_schema(rt: Runtime, m: Media) -> dict[str, Any]:
         "completed_at": m.completed_at,
         **download_urls(rt, m),
     }
-
-
-# Called inside the completing transaction with the now-ready media (the bugs feature records
-# its "media attached" activity here).
-COMPLETION_HOOKS: list[Any] = []

@@ -27,7 +27,11 @@ class Media(IdMixin, TimestampMixin, Base):
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    bug_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    # SET NULL, not CASCADE: a bug's deletion first tombstones its media (bytes back to the quota,
+    # objects removed by the sweeper), which a cascade would skip.
+    bug_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("bugs.id", ondelete="SET NULL"), default=None
+    )
     kind: Mapped[str] = mapped_column(String(20))
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(100))

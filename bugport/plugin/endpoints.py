@@ -31,7 +31,13 @@ async def plugin_upload_url(
 ) -> UploadUrl:
     spec = UploadSpec(body.filename, body.content_type, body.size_bytes, body.kind)
     m, presigned = await media_service.create_upload(
-        session, rt, principal, body.project_id, spec, source="extension"
+        session,
+        rt,
+        principal,
+        project_id=body.project_id,
+        bug_id=body.bug_id,
+        spec=spec,
+        source="extension",
     )
     response.headers["Location"] = f"/v1/media/{m.id}"
     return upload_body(m, presigned)
