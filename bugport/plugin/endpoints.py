@@ -9,15 +9,51 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from bugport.bug.schemas import MAX_REQUEST_BYTES, Bug
 from bugport.db import Session
+from bugport.kit.middleware import register_body_limit
 from bugport.media import service as media_service
 from bugport.media.endpoints import rejection, upload_body
 from bugport.media.schemas import Media, MediaComplete, MediaFail, UploadUrl, UploadUrlCreate
 from bugport.media.service import Runtime, UploadSpec
+from bugport.plugin import service
 from bugport.plugin.auth import ExtensionUser
+from bugport.plugin.schemas import (
+    MAX_ATTACHMENTS,
+    Capture,
+    CaptureAttachmentResult,
+    CaptureCreate,
+)
 
 router = APIRouter(prefix="/plugin", tags=["plugin"])
 Rt = Annotated[Runtime, Depends(media_service.runtime)]
+# Logs and network make captures as big as POST /v1/bugs bodies.
+register_body_limit("POST", r"/v1/plugin/captures", MAX_REQUEST_BYTES)
+
+
+@router.post(
+    "/captures",
+    status_code=201,
+    response_model=Capture,
+    summary="Extension: create a bug (logs, network) and get upload URLs for its attachments (member)",
+    description=(
+        f"One call for a whole capture. The bug is created (source `extension`) with its logs and "
+        f"network entries; each of `attachments` (at most {MAX_ATTACHMENTS}) gets its own presigned "
+        "PUT URL, or an `error` in its slot (e.g. `quota_exceeded`, `validation_error`) — an "
+        "attachment that fails never loses the bug. Then PUT each file and call "
+        "POST /v1/plugin/media/complete (or /fail) per attachment. Body limit "
+        f"{MAX_REQUEST_BYTES} bytes."
+    ),
+)
+async def create_capture(
+    body: CaptureCreate, principal: ExtensionUser, session: Session, rt: Rt, response: Response
+) -> Capture:
+    bug, attachments = await service.create_capture(session, rt, principal, body)
+    response.headers["Location"] = f"/v1/bugs/{bug.id}"
+    return Capture(
+        bug=Bug.of(bug),
+        attachments=[CaptureAttachmentResult.model_validate(a) for a in attachments],
+    )
 
 
 @router.post(
