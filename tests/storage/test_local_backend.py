@@ -4,6 +4,7 @@ signature over method/key/type/length/expiry, expiry, exact headers and length, 
 from __future__ import annotations
 
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
@@ -14,6 +15,12 @@ from fastapi import FastAPI
 from bugport.storage import check_key
 from bugport.storage.local import LocalStorage
 from tests.conftest import assert_error
+
+
+def fresh_key() -> str:
+    # Unique per test run: the session's apps (SQLite and PostgreSQL) share one data dir.
+    return f"ws/{uuid.uuid4()}/media/{uuid.uuid4()}"
+
 
 KEY = "ws/11111111-1111-1111-1111-111111111111/media/22222222-2222-2222-2222-222222222222"
 
@@ -32,6 +39,7 @@ async def put(
 
 async def test_round_trip_and_download(app: FastAPI, client: httpx.AsyncClient) -> None:
     s = storage(app)
+    KEY = fresh_key()
     up = s.presign_put(KEY, "text/plain", 5, 60)
     assert up.headers == {"Content-Type": "text/plain", "Content-Length": "5"}
     r = await put(client, up.url, b"hello")
@@ -52,6 +60,7 @@ async def test_round_trip_and_download(app: FastAPI, client: httpx.AsyncClient) 
 
 async def test_expired_url_is_refused(app: FastAPI, client: httpx.AsyncClient) -> None:
     s = storage(app)
+    KEY = fresh_key()
     up = s.presign_put(KEY + "x", "text/plain", 5, -1)
     err = assert_error(await put(client, up.url, b"hello"), 403, "forbidden")
     assert "expired" in err["message"]
@@ -64,6 +73,7 @@ async def test_any_change_breaks_the_signature(
     app: FastAPI, client: httpx.AsyncClient, change: str
 ) -> None:
     s = storage(app)
+    KEY = fresh_key()
     up = s.presign_put(KEY + "y", "text/plain", 5, 60)
     u = urlparse(up.url)
     q = {k: v[0] for k, v in parse_qs(u.query).items()}
@@ -85,6 +95,7 @@ async def test_any_change_breaks_the_signature(
 
 async def test_type_and_length_must_match_signed(app: FastAPI, client: httpx.AsyncClient) -> None:
     s = storage(app)
+    KEY = fresh_key()
     up = s.presign_put(KEY + "z", "image/png", 5, 60)
     assert_error(await put(client, up.url, b"hello", "image/jpeg"), 403, "forbidden")
     assert_error(await put(client, up.url, b"hello!", "image/png"), 403, "forbidden")
@@ -96,6 +107,7 @@ async def test_type_and_length_must_match_signed(app: FastAPI, client: httpx.Asy
 async def test_body_longer_than_declared_length_is_cut_off(app: FastAPI) -> None:
     """A client announcing 5 bytes and streaming more never gets more than 5 stored."""
     s = storage(app)
+    KEY = fresh_key()
     up = s.presign_put(KEY + "w", "text/plain", 5, 60)
     sent: list[dict[str, object]] = [
         {"type": "http.request", "body": b"hel", "more_body": True},
@@ -154,6 +166,7 @@ async def test_browsers_may_use_signed_urls_from_any_origin(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     s = storage(app)
+    KEY = fresh_key()
     up = s.presign_put(KEY + "c", "image/png", 5, 60)
     pre = await client.options(
         up.url,
