@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,8 +13,18 @@ from fastapi.middleware.cors import CORSMiddleware
 from bugport.config import API_VERSION, Settings
 from bugport.db import make_engine, make_sessionmaker
 from bugport.errors import install_error_handlers
-from bugport.kit.middleware import BodyGuard, DefaultRateLimit, RequestContext
+from bugport.kit.jobs import JobContext, Jobs, run_periodic
+from bugport.kit.middleware import (
+    BodyGuard,
+    DefaultRateLimit,
+    RequestContext,
+    body_limit_for,
+    register_body_limit,
+)
 from bugport.kit.ratelimit import RateLimiter
+from bugport.media.rules import max_media_bytes
+from bugport.storage import http as storage_http
+from bugport.storage import make_storage
 
 ERROR_STATUSES = {
     "400": "Malformed request (`invalid_request`, `invalid_json`, `invalid_cursor`)",
@@ -59,11 +70,25 @@ def routers() -> list[APIRouter]:
     from bugport.billing.endpoints import router as billing
     from bugport.bug.endpoints import router as bug
     from bugport.health.endpoints import router as health
+    from bugport.media.endpoints import bug_router as bug_media
+    from bugport.media.endpoints import router as media
+    from bugport.plugin.endpoints import router as plugin
     from bugport.project.endpoints import router as project
     from bugport.public_share.endpoints import router as public_share
     from bugport.workspace.endpoints import router as workspace
 
-    return [health, account, workspace, project, billing, bug, public_share]
+    return [
+        health,
+        account,
+        workspace,
+        project,
+        billing,
+        bug,
+        public_share,
+        media,
+        bug_media,
+        plugin,
+    ]
 
 
 def _document_errors(app: FastAPI) -> None:
@@ -97,10 +122,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Embedded mode runs periodic jobs (upload sweeps) in this process; with Redis the
+        # `bugport worker` does.
+        stop = asyncio.Event()
+        ticker = (
+            None
+            if app.state.jobs.uses_redis
+            else asyncio.create_task(run_periodic(app.state.jobs, stop))
+        )
         yield
         from bugport.billing.gateway import close as close_stripe
 
         await close_stripe(app.state)
+        stop.set()
+        if ticker is not None:
+            await ticker
+        await app.state.jobs.drain()
+        await app.state.jobs.shutdown()
         await app.state.engine.dispose()
         if app.state.redis is not None:
             await app.state.redis.aclose()
@@ -123,6 +161,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.jwt_verifier = SupabaseVerifier(settings)
     app.state.rate_limiter = RateLimiter(settings.redis_url, settings.redis_namespace)
+    app.state.storage = make_storage(settings)
+    app.state.jobs = Jobs(settings, JobContext(settings, app.state.sessionmaker, app.state.storage))
     app.state.redis = None
     if settings.redis_url:
         import redis.asyncio as aioredis
@@ -132,6 +172,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for r in routers():
         app.include_router(r, prefix="/v1")
+    # The local storage backend's signed URLs: raw bytes, outside /v1, not in the OpenAPI.
+    app.add_route(storage_http.PATH, storage_http.storage_object, methods=["GET", "HEAD", "PUT"])
+    # The signature binds the exact length; the default 1 MB JSON limit would refuse real files.
+    if body_limit_for("PUT", "/storage/x", -1) == -1:
+        register_body_limit("PUT", storage_http.PATH_REGEX, max_media_bytes(settings))
 
     # Added innermost first: a request meets RequestContext, BodyGuard, rate limits, then CORS.
     if settings.cors_origins:
@@ -150,6 +195,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ],
             allow_credentials=False,
         )
+    app.add_middleware(storage_http.StorageCors)
     app.add_middleware(DefaultRateLimit, get_state=lambda: app.state)
     app.add_middleware(BodyGuard, default_limit=settings.max_body_bytes)
     app.add_middleware(RequestContext)

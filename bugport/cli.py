@@ -119,6 +119,36 @@ def token(
 
 
 @app.command()
+def worker() -> None:
+    """Run background jobs (thumbnails, sweeps, tracker pushes) from the Redis queue.
+
+    Needs BUGPORT_REDIS_URL and the same database/storage settings as the API. Without Redis
+    (embedded mode) the API runs jobs in-process and no worker is needed."""
+    import signal
+
+    from bugport.kit.jobs import run_worker
+    from bugport.kit.logging import configure
+
+    settings = Settings()
+    configure(settings.log_json, settings.log_level)
+    if not settings.redis_url:
+        console.print(
+            "[red]bugport worker needs BUGPORT_REDIS_URL[/red] (embedded mode runs jobs in the API)."
+        )
+        raise typer.Exit(2)
+
+    async def _main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        console.print(f"[bold]bugport worker[/bold] consuming {settings.jobs_stream}")
+        await run_worker(settings, stop)
+
+    asyncio.run(_main())
+
+
+@app.command()
 def version() -> None:
     """Print the package and API version."""
     typer.echo(f"bugport {__version__} (api {API_VERSION})")

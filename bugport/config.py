@@ -77,6 +77,40 @@ class Settings(BaseSettings):
     billing_portal_return_url: str | None = None
     # A past_due subscription keeps its paid quota this long after the first failed payment.
     billing_grace_period_days: int = Field(default=7, ge=0, le=90)
+    # Object storage (media). With BUGPORT_S3_BUCKET set, media goes to S3/R2; otherwise to the
+    # embedded local backend under <data_dir>/objects, served by BugPort on /storage/...
+    storage_backend: str = Field(default="auto", pattern="^(auto|local|s3)$")
+    s3_endpoint_url: str | None = None
+    s3_bucket: str | None = None
+    s3_region: str = "auto"  # Cloudflare R2 takes "auto"; AWS a real region
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_path_style: bool = False  # path-style addressing (R2, MinIO, emulators)
+    media_upload_url_ttl_seconds: int = Field(default=900, ge=30, le=7 * 24 * 3600)
+    media_download_url_ttl_seconds: int = Field(default=300, ge=30, le=7 * 24 * 3600)
+    # A pending upload is swept this long after its URL expired (a PUT may still be in flight).
+    media_sweep_grace_seconds: int = Field(default=300, ge=0)
+    media_sweep_interval_seconds: int = Field(default=300, ge=5)
+    media_max_screenshot_bytes: int = 20 * 1024 * 1024
+    media_max_video_bytes: int = 200 * 1024 * 1024
+    media_max_attachment_bytes: int = 50 * 1024 * 1024
+    media_max_har_bytes: int = 50 * 1024 * 1024
+    thumbnail_size_px: int = Field(default=320, ge=16, le=2048)
+
+    # Background jobs: Redis stream queue name (a `bugport worker` consumes it) when redis_url
+    # is set; jobs run in-process otherwise.
+    jobs_queue: str | None = None  # default "<redis_namespace>:jobs"
+    jobs_max_retries: int = Field(default=3, ge=1, le=20)
+
+    @property
+    def jobs_stream(self) -> str:
+        return self.jobs_queue or f"{self.redis_namespace}:jobs"
+
+    @property
+    def uses_s3(self) -> bool:
+        if self.storage_backend == "auto":
+            return bool(self.s3_bucket)
+        return self.storage_backend == "s3"
 
     @cached_property
     def resolved_database_url(self) -> str:

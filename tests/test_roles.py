@@ -67,6 +67,23 @@ async def _share(c: httpx.AsyncClient, t: Tenant, u: ApiUser) -> httpx.Response:
     return await c.post(f"/v1/bugs/{await _bug(c, t)}/share-links", json={}, headers=u.headers)
 
 
+def _upload_body(t: Tenant) -> dict[str, object]:
+    return {
+        "filename": "a.png",
+        "content_type": "image/png",
+        "size_bytes": 10,
+        "kind": "screenshot",
+        "project_id": t.project_id,
+    }
+
+
+async def _read_media(c: httpx.AsyncClient, t: Tenant, u: ApiUser) -> httpx.Response:
+    if "media_id" not in t.extra:
+        r = await c.post("/v1/media/upload-url", json=_upload_body(t), headers=t.owner.headers)
+        t.extra["media_id"] = r.json()["media_id"]
+    return await c.get(f"/v1/media/{t.extra['media_id']}", headers=u.headers)
+
+
 PROBES: dict[str, Probe] = {
     "workspace.read": lambda c, t, u: c.get(f"/v1/workspaces/{t.workspace_id}", headers=u.headers),
     "workspace.update": lambda c, t, u: c.patch(
@@ -110,6 +127,10 @@ PROBES: dict[str, Probe] = {
     "comment.write": _comment,
     "comment.moderate": _delete_owners_comment,
     "share.manage": _share,
+    "media.read": _read_media,
+    "media.write": lambda c, t, u: c.post(
+        "/v1/media/upload-url", json=_upload_body(t), headers=u.headers
+    ),
 }
 
 

@@ -17,7 +17,14 @@ PUBLIC = {
     # The share id is the credential (192 random bits); rate limited per IP.
     ("GET", "/v1/public/share/bug/{share_id}"),
 }
-NON_API = {"/v1/openapi.json", "/v1/docs", "/v1/docs/oauth2-redirect"}
+NON_API = {
+    "/v1/openapi.json",
+    "/v1/docs",
+    "/v1/docs/oauth2-redirect",
+    # The embedded storage backend's signed URLs (raw bytes; the HMAC signature is the
+    # credential, verified in bugport/storage/http.py and tested in tests/storage/).
+    "/storage/{key:path}",
+}
 
 
 def _has_auth(dependant: Any) -> bool:

@@ -37,6 +37,8 @@ POLICY: dict[str, str] = {
     "comment.write": "member",
     "comment.moderate": "admin",  # delete another member's comment
     "share.manage": "member",
+    "media.read": "viewer",
+    "media.write": "member",
 }
 
 M = TypeVar("M")

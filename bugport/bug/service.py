@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -361,9 +362,16 @@ async def update_bug(
     return bug
 
 
+# Run in the deleting transaction before a bug row goes (media gives its bytes back to the
+# quota and hands its objects to the sweeper). Each hook: async (session, bug).
+BEFORE_DELETE: list[Callable[[AsyncSession, Bug], Awaitable[None]]] = []
+
+
 async def delete_bug(session: AsyncSession, principal: Principal, bug_id: uuid.UUID) -> None:
     bug = await get_bug(session, principal, bug_id)
     await authz.require_role(session, principal, bug.workspace_id, "bug.delete")
+    for hook in BEFORE_DELETE:
+        await hook(session, bug)
     # Logs, network, comments, activity and share links go with it (ON DELETE CASCADE).
     await session.execute(delete(Bug).where(Bug.id == bug.id))
     session.expunge(bug)

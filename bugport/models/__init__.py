@@ -6,6 +6,7 @@ from bugport.models.billing import BillingCheckoutSession, StripeEvent, Workspac
 from bugport.models.bug import Bug, BugLog, BugNetwork
 from bugport.models.comment import Comment
 from bugport.models.idempotency import IdempotencyRecord
+from bugport.models.media import Media
 from bugport.models.project import Project
 from bugport.models.share_link import ShareLink
 from bugport.models.user import User
@@ -21,6 +22,7 @@ __all__ = [
     "Comment",
     "IdempotencyRecord",
     "Invite",
+    "Media",
     "Membership",
     "Project",
     "ShareLink",

@@ -62,7 +62,7 @@ async def update_project(
 
 @router.delete("/{project_id}", status_code=204, summary="Delete a project and its bugs (admin)")
 async def delete_project(
-    project_id: uuid.UUID, principal: CurrentUser, session: Session
+    project_id: uuid.UUID, principal: CurrentUser, session: Session, request: Request
 ) -> Response:
-    await service.delete_project(session, principal, project_id)
+    await service.delete_project(session, principal, project_id, request.app.state)
     return Response(status_code=204)

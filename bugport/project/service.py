@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +15,10 @@ from bugport.kit.pagination import Keyset, PageParams
 from bugport.models import Project
 from bugport.models.base import utcnow
 from bugport.project.schemas import ProjectCreate, ProjectUpdate
+
+# Run inside the deleting transaction before a project row goes (media gives its bytes back to the
+# quota and schedules its objects' removal). Each hook: async (session, app_state, project).
+BEFORE_DELETE: list[Callable[[AsyncSession, Any, Project], Awaitable[None]]] = []
 
 PROJECTS = Keyset("projects", [(Project.created_at, False), (Project.id, False)])
 
@@ -93,9 +99,11 @@ async def update_project(
 
 
 async def delete_project(
-    session: AsyncSession, principal: Principal, project_id: uuid.UUID
+    session: AsyncSession, principal: Principal, project_id: uuid.UUID, app_state: Any = None
 ) -> None:
     p = await get_project(session, principal, project_id)
     await authz.require_role(session, principal, p.workspace_id, "project.manage")
+    for hook in BEFORE_DELETE:
+        await hook(session, app_state, p)
     await session.delete(p)
     await session.flush()

@@ -83,5 +83,6 @@ class Storage(OutputModel):
     quota_bytes: int | None = Field(description="null means unlimited.")
     percent_used: float | None
     by_kind: dict[str, int] = Field(
-        default_factory=dict, description="Settled bytes by media kind."
+        default_factory=dict,
+        description="Settled bytes of ready media by kind: screenshot, video, attachment, har.",
     )

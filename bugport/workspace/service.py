@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport import authz
@@ -15,7 +15,8 @@ from bugport.config import Settings
 from bugport.errors import Conflict, Forbidden, InsufficientRole, NotFound
 from bugport.kit.crypto import generate_token, hash_token, token_hint
 from bugport.kit.pagination import Keyset, PageParams
-from bugport.models import Invite, Membership, User, Workspace
+from bugport.media.rules import KINDS as MEDIA_KINDS
+from bugport.models import Invite, Media, Membership, User, Workspace
 from bugport.models.base import utcnow
 from bugport.workspace import quota
 
@@ -271,11 +272,19 @@ async def storage(
     ws, _ = await get_workspace(session, principal, workspace_id, "storage.read")
     quota_bytes = await quota.quota_bytes(session, settings, ws)
     used = ws.storage_used_bytes
+    by_kind = {kind: 0 for kind in MEDIA_KINDS}
+    rows = await session.execute(
+        select(Media.kind, func.coalesce(func.sum(Media.size_bytes), 0))
+        .where(Media.workspace_id == ws.id, Media.status == "ready")
+        .group_by(Media.kind)
+    )
+    for kind, nbytes in rows.all():
+        by_kind[kind] = int(nbytes or 0)
     return {
         "workspace_id": ws.id,
         "used_bytes": used,
         "reserved_bytes": ws.storage_reserved_bytes,
         "quota_bytes": quota_bytes,
         "percent_used": round(100.0 * used / quota_bytes, 2) if quota_bytes else None,
-        "by_kind": {},
+        "by_kind": by_kind,
     }
