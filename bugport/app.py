@@ -58,12 +58,13 @@ def routers() -> list[APIRouter]:
     from bugport.account.endpoints import router as account
     from bugport.billing.endpoints import router as billing
     from bugport.bug.endpoints import router as bug
+    from bugport.connector.endpoints import router as connector
     from bugport.health.endpoints import router as health
     from bugport.project.endpoints import router as project
     from bugport.public_share.endpoints import router as public_share
     from bugport.workspace.endpoints import router as workspace
 
-    return [health, account, workspace, project, billing, bug, public_share]
+    return [health, account, workspace, project, billing, bug, public_share, connector]
 
 
 def _document_errors(app: FastAPI) -> None:

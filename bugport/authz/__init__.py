@@ -37,6 +37,10 @@ POLICY: dict[str, str] = {
     "comment.write": "member",
     "comment.moderate": "admin",  # delete another member's comment
     "share.manage": "member",
+    # Connectors: admins connect, test and disconnect trackers and map projects; members push.
+    "connector.read": "viewer",
+    "connector.use": "member",
+    "connector.manage": "admin",
 }
 
 M = TypeVar("M")
