@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from bugport.config import Settings
-from bugport.connector import service, targets
+from bugport.connector import pushes, service, targets
 from bugport.connector.auth import ConnectorUser
 from bugport.connector.http import ProviderHttp
 from bugport.connector.schemas import (
@@ -17,7 +17,9 @@ from bugport.connector.schemas import (
     OAuthStart,
     OAuthStarted,
     ProviderId,
+    PushRequest,
     TestResult,
+    TrackerPushOut,
     TrackerTarget,
     TrackerTargetPut,
 )
@@ -257,3 +259,41 @@ async def delete_target(
 ) -> Response:
     await targets.delete_target(session, principal, project_id)
     return Response(status_code=204)
+
+
+@router.post(
+    "/bugs/{bug_id}/push",
+    status_code=202,
+    response_model=TrackerPushOut,
+    responses={200: {"description": "Already pushed (or being pushed): the existing push"}},
+    summary="Push a bug into its project's tracker as an issue (member); runs in the background",
+    description="Idempotent: a bug is pushed to a target once; asking again returns that push "
+    "(a failed push is queued again). Poll `GET /v1/bugs/{bug_id}/pushes`; the bug's "
+    "`external_issue` and activity (`tracker_pushed`) show the result.",
+)
+async def push_bug(
+    bug_id: uuid.UUID,
+    principal: ConnectorUser,
+    session: Session,
+    response: Response,
+    body: PushRequest | None = None,
+) -> TrackerPushOut:
+    push, queued = await pushes.push_bug(
+        session, principal, bug_id, body.connector_id if body else None
+    )
+    response.status_code = 202 if queued else 200
+    return TrackerPushOut.model_validate(push)
+
+
+@router.get(
+    "/bugs/{bug_id}/pushes",
+    response_model=list[TrackerPushOut],
+    summary="This bug's pushes to trackers, newest first",
+)
+async def list_pushes(
+    bug_id: uuid.UUID, principal: ConnectorUser, session: Session
+) -> list[TrackerPushOut]:
+    return [
+        TrackerPushOut.model_validate(p)
+        for p in await pushes.list_pushes(session, principal, bug_id)
+    ]

@@ -166,3 +166,28 @@ class TrackerTarget(OutputModel):
     updated_by_id: uuid.UUID | None
     created_at: Timestamp
     updated_at: Timestamp
+
+
+class PushRequest(InputModel):
+    connector_id: uuid.UUID | None = Field(
+        default=None,
+        description="Optional: must be the connection of the project's tracker target.",
+    )
+
+
+class TrackerPushOut(OutputModel):
+    """One bug's push to one tracker target."""
+
+    id: uuid.UUID
+    bug_id: uuid.UUID
+    connector_id: uuid.UUID | None
+    provider: ProviderId
+    target: str = Field(description='"owner/repo", a Linear team id, or "KEY:Issue type".')
+    status: Literal["pending", "running", "succeeded", "failed"]
+    attempts: int
+    last_error: str | None
+    external_key: str | None
+    external_url: str | None
+    created_at: Timestamp
+    updated_at: Timestamp
+    completed_at: Timestamp | None

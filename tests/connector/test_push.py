@@ -21,6 +21,7 @@ from bugport.connector.endpoints import provider_http
 from bugport.connector.issue import BugSnapshot, adf_body, draft_for, markdown_body
 from bugport.models import Connector, TrackerPush
 from bugport.models.base import utcnow
+from tests.bug.helpers import create as create_bug
 from tests.connector.conftest import Stubs, connect
 from tests.connector.test_targets import BODIES
 from tests.fixtures.users import Tenant
@@ -55,6 +56,9 @@ class World:
     @property
     def maker(self) -> Any:
         return self.app.state.sessionmaker
+
+    async def new_bug(self, c: httpx.AsyncClient) -> uuid.UUID:
+        return uuid.UUID((await create_bug(c, self.tenant))["id"])
 
     async def request(self, bug_id: uuid.UUID) -> tuple[TrackerPush, bool]:
         async with self.maker() as s:
@@ -123,7 +127,7 @@ class TestWireFormat:
         self, cc: httpx.AsyncClient, conn_app: FastAPI, ta: Tenant, stubs: Stubs
     ) -> None:
         w = await world(cc, conn_app, ta, stubs, "github")
-        push, created = await w.request(uuid.uuid4())
+        push, created = await w.request(await w.new_bug(cc))
         assert created and push.status == "pending" and push.target == "acme/web-app"
         n = len(stubs.github.issues)
         result = await w.run(push.id)
@@ -154,7 +158,7 @@ class TestWireFormat:
         self, cc: httpx.AsyncClient, conn_app: FastAPI, ta: Tenant, stubs: Stubs
     ) -> None:
         w = await world(cc, conn_app, ta, stubs, "linear")
-        push, _ = await w.request(uuid.uuid4())
+        push, _ = await w.request(await w.new_bug(cc))
         result = await w.run(push.id)
         assert result.status == "succeeded", result.error
         sent = json.loads(stubs.linear.requests[-1][3])
@@ -173,7 +177,7 @@ class TestWireFormat:
         self, cc: httpx.AsyncClient, conn_app: FastAPI, ta: Tenant, stubs: Stubs
     ) -> None:
         w = await world(cc, conn_app, ta, stubs, "jira")
-        push, _ = await w.request(uuid.uuid4())
+        push, _ = await w.request(await w.new_bug(cc))
         assert push.target == "WEB:Bug"
         result = await w.run(push.id)
         assert result.status == "succeeded", result.error
@@ -200,7 +204,7 @@ class TestIdempotency:
     ) -> None:
         w = await world(cc, conn_app, ta, stubs, provider)
         stub = stubs[provider]
-        push, _ = await w.request(uuid.uuid4())
+        push, _ = await w.request(await w.new_bug(cc))
         n = len(stub.issues)
         stub.lose_reply.append(502)  # the issue is created, but our attempt sees a 502
         result = await w.run(push.id)
@@ -219,7 +223,7 @@ class TestIdempotency:
         self, cc: httpx.AsyncClient, conn_app: FastAPI, ta: Tenant, stubs: Stubs
     ) -> None:
         w = await world(cc, conn_app, ta, stubs, "jira")
-        push, _ = await w.request(uuid.uuid4())
+        push, _ = await w.request(await w.new_bug(cc))
         n = len(stubs.jira.issues)
         stubs.jira.fail["issue"] = [(503, {"errorMessages": ["busy"]}), (429, {})]
         result = await w.run(push.id)
@@ -231,7 +235,7 @@ class TestIdempotency:
         self, cc: httpx.AsyncClient, conn_app: FastAPI, ta: Tenant, stubs: Stubs
     ) -> None:
         w = await world(cc, conn_app, ta, stubs, "github")
-        bug = uuid.uuid4()
+        bug = await w.new_bug(cc)
         push, _ = await w.request(bug)
         await w.run(push.id)
         n = len(stubs.github.issues)
@@ -244,7 +248,7 @@ class TestIdempotency:
         self, cc: httpx.AsyncClient, conn_app: FastAPI, ta: Tenant, stubs: Stubs
     ) -> None:
         w = await world(cc, conn_app, ta, stubs, "github")
-        push, _ = await w.request(uuid.uuid4())
+        push, _ = await w.request(await w.new_bug(cc))
         # Another worker claimed it a moment ago: this one stands back.
         async with w.maker() as s:
             await s.execute(
@@ -275,7 +279,7 @@ class TestFailures:
         self, cc: httpx.AsyncClient, conn_app: FastAPI, ta: Tenant, stubs: Stubs
     ) -> None:
         w = await world(cc, conn_app, ta, stubs, "github")
-        push, _ = await w.request(uuid.uuid4())
+        push, _ = await w.request(await w.new_bug(cc))
         stubs.github.fail["issue"] = [(404, {"message": "Not Found"})]
         result = await w.run(push.id)
         assert result.status == "failed" and not result.retry and w.sleeps == []
@@ -293,7 +297,7 @@ class TestFailures:
         self, cc: httpx.AsyncClient, conn_app: FastAPI, ta: Tenant, stubs: Stubs
     ) -> None:
         w = await world(cc, conn_app, ta, stubs, "linear")
-        push, _ = await w.request(uuid.uuid4())
+        push, _ = await w.request(await w.new_bug(cc))
         stubs.linear.fail["issue"] = [(503, {"errors": []})] * push_mod.MAX_ATTEMPTS
         result = await w.run(push.id)
         assert result.status == "failed"
@@ -306,7 +310,7 @@ class TestFailures:
         self, cc: httpx.AsyncClient, conn_app: FastAPI, ta: Tenant, stubs: Stubs
     ) -> None:
         w = await world(cc, conn_app, ta, stubs, "jira")
-        push, _ = await w.request(uuid.uuid4())
+        push, _ = await w.request(await w.new_bug(cc))
         stubs.jira.access.clear()
         result = await w.run(push.id)
         assert result.status == "failed" and "401" in (result.error or "")
@@ -317,7 +321,7 @@ class TestFailures:
         self, cc: httpx.AsyncClient, conn_app: FastAPI, ta: Tenant, stubs: Stubs
     ) -> None:
         w = await world(cc, conn_app, ta, stubs, "linear")
-        push, _ = await w.request(uuid.uuid4())
+        push, _ = await w.request(await w.new_bug(cc))
         async with w.maker() as s:
             await s.execute(
                 update(Connector)
@@ -332,18 +336,21 @@ class TestFailures:
         self, cc: httpx.AsyncClient, conn_app: FastAPI, ta: Tenant, stubs: Stubs
     ) -> None:
         w = await world(cc, conn_app, ta, stubs, "github")
-        push, _ = await w.request(uuid.uuid4())
+        push, _ = await w.request(await w.new_bug(cc))
         await cc.delete(f"/v1/connectors/{w.connector['id']}", headers=ta.admin.headers)
         result = await w.run(push.id)
         assert result.status == "failed" and result.error == "The connection was removed."
 
-    async def test_no_target_means_no_push(self, conn_app: FastAPI, ta: Tenant) -> None:
+    async def test_no_target_means_no_push(
+        self, cc: httpx.AsyncClient, conn_app: FastAPI, ta: Tenant
+    ) -> None:
+        bug = await create_bug(cc, ta)
         async with conn_app.state.sessionmaker() as s:
             out = await push_mod.request_push(
                 s,
                 workspace_id=uuid.UUID(ta.workspace_id),
                 project_id=uuid.UUID(ta.project_id),
-                bug_id=uuid.uuid4(),
+                bug_id=uuid.UUID(bug["id"]),
                 requested_by_id=None,
             )
         assert out is None
