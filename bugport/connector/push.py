@@ -91,7 +91,12 @@ async def request_push(
             existing.status, existing.updated_at = "pending", now
             await session.flush()
             return existing, True
-        return existing, False
+        # Stuck (its process restarted before finishing): run it again. A running row keeps its
+        # timestamp so run_push sees the lease has expired and takes over.
+        stale = existing.status in ("pending", "running") and (
+            existing.updated_at < now - RUNNING_LEASE
+        )
+        return existing, stale
     push = TrackerPush(
         id=uuid.uuid4(),
         workspace_id=workspace_id,

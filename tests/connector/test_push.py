@@ -244,6 +244,25 @@ class TestIdempotency:
         assert (await w.run(push.id)).status == "succeeded"
         assert len(stubs.github.issues) == n
 
+    async def test_stuck_push_is_requeued_by_asking_again(
+        self, cc: httpx.AsyncClient, conn_app: FastAPI, ta: Tenant, stubs: Stubs
+    ) -> None:
+        w = await world(cc, conn_app, ta, stubs, "github")
+        bug = await w.new_bug(cc)
+        push, _ = await w.request(bug)
+        again, queued = await w.request(bug)
+        assert again.id == push.id and not queued  # still fresh: left to its runner
+        async with w.maker() as s:
+            await s.execute(
+                update(TrackerPush)
+                .where(TrackerPush.id == push.id)
+                .values(updated_at=utcnow() - push_mod.RUNNING_LEASE - timedelta(seconds=1))
+            )
+            await s.commit()
+        again, queued = await w.request(bug)
+        assert again.id == push.id and queued
+        assert (await w.run(push.id)).status == "succeeded"
+
     async def test_concurrent_workers_do_not_double_create(
         self, cc: httpx.AsyncClient, conn_app: FastAPI, ta: Tenant, stubs: Stubs
     ) -> None:
