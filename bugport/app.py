@@ -69,6 +69,7 @@ def routers() -> list[APIRouter]:
     from bugport.account.endpoints import router as account
     from bugport.billing.endpoints import router as billing
     from bugport.bug.endpoints import router as bug
+    from bugport.connector.endpoints import router as connector
     from bugport.health.endpoints import router as health
     from bugport.media.endpoints import bug_router as bug_media
     from bugport.media.endpoints import router as media
@@ -88,6 +89,7 @@ def routers() -> list[APIRouter]:
         media,
         bug_media,
         plugin,
+        connector,
     ]
 
 

@@ -112,6 +112,38 @@ class Settings(BaseSettings):
             return bool(self.s3_bucket)
         return self.storage_backend == "s3"
 
+    # Connectors (issue trackers). A provider is "configured" when its client id and secret are
+    # set. Base URLs are settings so GitHub Enterprise, other Atlassian hosts and test stubs work.
+    github_client_id: str | None = None
+    github_client_secret: str | None = None
+    github_oauth_url: str = "https://github.com"
+    github_api_url: str = "https://api.github.com"
+    github_scopes: str = "repo"
+    linear_client_id: str | None = None
+    linear_client_secret: str | None = None
+    linear_oauth_url: str = "https://linear.app"
+    linear_api_url: str = "https://api.linear.app"
+    linear_scopes: str = "read,issues:create"
+    jira_client_id: str | None = None
+    jira_client_secret: str | None = None
+    jira_auth_url: str = "https://auth.atlassian.com"
+    jira_api_url: str = "https://api.atlassian.com"
+    jira_scopes: str = "read:jira-work write:jira-work read:jira-user offline_access"
+    # Where providers send the browser back: <base>/integrations/<provider>/callback (the
+    # dashboard page that POSTs code+state to the API). Defaults to public_base_url.
+    connector_redirect_base_url: str | None = None
+    connector_oauth_state_ttl_seconds: int = Field(default=600, ge=60, le=3600)
+    # Provider tokens are encrypted with this key (any high-entropy string; generated in the data
+    # dir in embedded mode). Old keys still decrypt, so a key can be rotated.
+    connector_encryption_key: str | None = None
+    connector_encryption_old_keys: list[str] = Field(default_factory=list)
+    # Outbound calls: https only and public addresses only, except hosts/CIDRs listed here
+    # (loopback stubs in tests, on-prem Jira/GitHub Enterprise); listed hosts may also use http.
+    connector_net_allowlist: list[str] = Field(default_factory=list)
+    connector_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    connector_max_response_bytes: int = Field(default=1_048_576, ge=1024)
+    connector_max_per_workspace: int = Field(default=20, ge=1)
+
     @cached_property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -132,6 +164,18 @@ class Settings(BaseSettings):
     def signing_key(self) -> bytes:
         value = self.secret_key or _read_or_create_secret(self.data_dir / "secret_key")
         return value.encode()
+
+    @cached_property
+    def connector_keys(self) -> list[str]:
+        """Token-encryption keys, newest first (the first one encrypts)."""
+        first = self.connector_encryption_key or _read_or_create_secret(
+            self.data_dir / "connector_key"
+        )
+        return [first, *self.connector_encryption_old_keys]
+
+    def connector_redirect_uri(self, provider: str) -> str:
+        base = (self.connector_redirect_base_url or self.public_base_url).rstrip("/")
+        return f"{base}/integrations/{provider}/callback"
 
     @property
     def expected_issuer(self) -> str | None:

@@ -69,6 +69,8 @@ async def run_after_commit(session: AsyncSession) -> None:
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with maker() as session:
+        # Lets services schedule after-commit work that needs the app (connector pushes).
+        session.info["app_state"] = request.app.state
         try:
             yield session
             await session.commit()

@@ -107,6 +107,13 @@ class RateLimited(BugPortError):
     status, code, message = 429, "rate_limited", "Too many requests; retry later."
 
 
+class UpstreamError(BugPortError):
+    """An issue tracker (or its OAuth server) failed or refused; the message says which and why,
+    never relaying the provider's raw response."""
+
+    status, code, message = 502, "upstream_error", "The provider failed to answer usefully."
+
+
 class Unavailable(BugPortError):
     status, code, message = 503, "unavailable", "The service is temporarily unavailable."
 

@@ -131,7 +131,31 @@ PROBES: dict[str, Probe] = {
     "media.write": lambda c, t, u: c.post(
         "/v1/media/upload-url", json=_upload_body(t), headers=u.headers
     ),
+    "connector.read": lambda c, t, u: c.get(
+        "/v1/connectors", params={"workspace_id": t.workspace_id}, headers=u.headers
+    ),
+    # The default test app has no provider credentials: the test answers a 200 "error" verdict.
+    "connector.use": lambda c, t, u: _with_connector(
+        c, t, lambda cid: c.post(f"/v1/connectors/{cid}/test", headers=u.headers)
+    ),
+    "connector.manage": lambda c, t, u: _with_connector(
+        c,
+        t,
+        lambda cid: c.put(
+            f"/v1/projects/{t.project_id}/tracker-target",
+            json={"connector_id": cid, "repo": "acme/web"},
+            headers=u.headers,
+        ),
+    ),
 }
+
+
+async def _with_connector(
+    c: httpx.AsyncClient, t: Tenant, call: Callable[[str], Awaitable[httpx.Response]]
+) -> httpx.Response:
+    from tests.fixtures.connectors import seed_connector
+
+    return await call(await seed_connector(c, t.workspace_id))
 
 
 def test_every_policy_action_has_a_probe() -> None:

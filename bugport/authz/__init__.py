@@ -39,6 +39,10 @@ POLICY: dict[str, str] = {
     "share.manage": "member",
     "media.read": "viewer",
     "media.write": "member",
+    # Connectors: admins connect, test and disconnect trackers and map projects; members push.
+    "connector.read": "viewer",
+    "connector.use": "member",
+    "connector.manage": "admin",
 }
 
 M = TypeVar("M")

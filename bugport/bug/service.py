@@ -242,6 +242,10 @@ async def create_bug(
         actor_label=actor_label,
     )
     await session.flush()
+    # Projects mapped to a tracker with auto_push queue the push (it runs after the commit).
+    from bugport.connector.tasks import bug_created
+
+    await bug_created(session, bug)
     return bug
 
 

@@ -5,6 +5,7 @@ from bugport.models.base import Base
 from bugport.models.billing import BillingCheckoutSession, StripeEvent, WorkspaceBilling
 from bugport.models.bug import Bug, BugLog, BugNetwork
 from bugport.models.comment import Comment
+from bugport.models.connector import Connector, ConnectorOAuthState, TrackerPush, TrackerTarget
 from bugport.models.idempotency import IdempotencyRecord
 from bugport.models.media import Media
 from bugport.models.project import Project
@@ -20,6 +21,8 @@ __all__ = [
     "BugLog",
     "BugNetwork",
     "Comment",
+    "Connector",
+    "ConnectorOAuthState",
     "IdempotencyRecord",
     "Invite",
     "Media",
@@ -27,6 +30,8 @@ __all__ = [
     "Project",
     "ShareLink",
     "StripeEvent",
+    "TrackerPush",
+    "TrackerTarget",
     "User",
     "Workspace",
     "WorkspaceBilling",

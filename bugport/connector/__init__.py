@@ -1,0 +1,1 @@
+"""Connectors: OAuth connections to issue trackers (GitHub, Linear, Jira) and pushes to them."""
