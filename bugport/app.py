@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from bugport.audit.middleware import AuditMiddleware
 from bugport.config import API_VERSION, Settings
 from bugport.db import make_engine, make_sessionmaker
 from bugport.errors import install_error_handlers
@@ -56,14 +57,17 @@ ERROR_SCHEMA: dict[str, Any] = {
 
 def routers() -> list[APIRouter]:
     from bugport.account.endpoints import router as account
+    from bugport.audit.endpoints import router as audit
     from bugport.billing.endpoints import router as billing
     from bugport.bug.endpoints import router as bug
     from bugport.health.endpoints import router as health
+    from bugport.mcp.endpoints import router as mcp
+    from bugport.mcp_token.endpoints import router as mcp_token
     from bugport.project.endpoints import router as project
     from bugport.public_share.endpoints import router as public_share
     from bugport.workspace.endpoints import router as workspace
 
-    return [health, account, workspace, project, billing, bug, public_share]
+    return [health, account, workspace, project, billing, bug, public_share, mcp_token, audit, mcp]
 
 
 def _document_errors(app: FastAPI) -> None:
@@ -97,7 +101,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        # The remote MCP endpoint's session manager lives as long as the app.
+        async with app.state.mcp_session_manager.run():
+            yield
         from bugport.billing.gateway import close as close_stripe
 
         await close_stripe(app.state)
@@ -132,8 +138,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for r in routers():
         app.include_router(r, prefix="/v1")
+    from bugport.mcp.http_transport import mount as mount_mcp
 
-    # Added innermost first: a request meets RequestContext, BodyGuard, rate limits, then CORS.
+    app.state.mcp_session_manager = mount_mcp(app)
+
+    # Added innermost first: a request meets RequestContext, the MCP audit log, BodyGuard, rate
+    # limits, then CORS. The audit log sits outside BodyGuard and the limits to record refusals.
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -152,6 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(DefaultRateLimit, get_state=lambda: app.state)
     app.add_middleware(BodyGuard, default_limit=settings.max_body_bytes)
+    app.add_middleware(AuditMiddleware, get_state=lambda: app.state)
     app.add_middleware(RequestContext)
     _document_errors(app)
     return app

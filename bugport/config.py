@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     # A past_due subscription keeps its paid quota this long after the first failed payment.
     billing_grace_period_days: int = Field(default=7, ge=0, le=90)
 
+    # MCP tokens: lifetime when the creator gives no expiry, and the longest one allowed.
+    mcp_token_default_ttl_days: int = Field(default=90, ge=1)
+    mcp_token_max_ttl_days: int = Field(default=365, ge=1)
+
     @cached_property
     def resolved_database_url(self) -> str:
         if self.database_url:

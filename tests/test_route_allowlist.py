@@ -17,7 +17,8 @@ PUBLIC = {
     # The share id is the credential (192 random bits); rate limited per IP.
     ("GET", "/v1/public/share/bug/{share_id}"),
 }
-NON_API = {"/v1/openapi.json", "/v1/docs", "/v1/docs/oauth2-redirect"}
+# /mcp is the remote MCP transport (a raw ASGI route): its token gate is tested in tests/mcp/.
+NON_API = {"/v1/openapi.json", "/v1/docs", "/v1/docs/oauth2-redirect", "/mcp"}
 
 
 def _has_auth(dependant: Any) -> bool:

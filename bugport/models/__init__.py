@@ -1,11 +1,13 @@
 """Every table, imported here so Alembic and the app see one metadata."""
 
 from bugport.models.activity import Activity
+from bugport.models.audit import AuditEntry
 from bugport.models.base import Base
 from bugport.models.billing import BillingCheckoutSession, StripeEvent, WorkspaceBilling
 from bugport.models.bug import Bug, BugLog, BugNetwork
 from bugport.models.comment import Comment
 from bugport.models.idempotency import IdempotencyRecord
+from bugport.models.mcp_token import McpToken
 from bugport.models.project import Project
 from bugport.models.share_link import ShareLink
 from bugport.models.user import User
@@ -13,6 +15,7 @@ from bugport.models.workspace import Invite, Membership, Workspace
 
 __all__ = [
     "Activity",
+    "AuditEntry",
     "Base",
     "BillingCheckoutSession",
     "Bug",
@@ -21,6 +24,7 @@ __all__ = [
     "Comment",
     "IdempotencyRecord",
     "Invite",
+    "McpToken",
     "Membership",
     "Project",
     "ShareLink",

@@ -1,0 +1,43 @@
+"""Tools over the workspace itself. Bug tools live in bug_tools.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from bugport import authz
+from bugport.kit.schemas import InputModel
+from bugport.mcp.tools import ToolContext, tool
+from bugport.models import Project
+
+
+class ListProjectsInput(InputModel):
+    limit: int = Field(default=50, ge=1, le=100, description="At most this many projects.")
+
+
+@tool(
+    "list_projects",
+    title="List projects",
+    description="List the projects this credential can see (id, key, name). Bug keys like WEB-42 "
+    "start with the project key.",
+    scope="bugs:read",
+    input_model=ListProjectsInput,
+)
+async def list_projects(ctx: ToolContext, args: ListProjectsInput) -> dict[str, Any]:
+    stmt = authz.visible(ctx.principal, Project)
+    if ctx.principal.project_ids is not None:
+        stmt = stmt.where(Project.id.in_(ctx.principal.project_ids))
+    stmt = stmt.order_by(Project.created_at, Project.id).limit(args.limit)
+    rows = (await ctx.session.execute(stmt)).scalars().all()
+    return {
+        "projects": [
+            {
+                "id": str(p.id),
+                "workspace_id": str(p.workspace_id),
+                "key": p.key,
+                "name": p.name,
+            }
+            for p in rows
+        ]
+    }
