@@ -61,11 +61,12 @@ def _details(scope: Scope, body: bytes) -> tuple[str | None, str | None, dict[st
         except ValueError:
             args["body"] = f"<{len(body)} bytes, not JSON>"
     if isinstance(parsed, dict):
+        is_call = scope["path"].endswith("/mcp/tools/invoke")
         if isinstance(parsed.get("params"), dict) and parsed.get("method") == "tools/call":
-            parsed = parsed["params"]  # an MCP JSON-RPC tools/call on the HTTP transport
-        if isinstance(parsed.get("name"), str) and isinstance(parsed.get("arguments"), dict):
-            tool = parsed["name"][:100]
-            parsed = parsed["arguments"]
+            parsed, is_call = parsed["params"], True  # JSON-RPC tools/call on the HTTP transport
+        if is_call:
+            tool = parsed["name"][:100] if isinstance(parsed.get("name"), str) else None
+            parsed = parsed.get("arguments") if isinstance(parsed.get("arguments"), dict) else {}
         if isinstance(parsed.get("bug_id"), str) and bug_id is None:
             bug_id = parsed["bug_id"]
         args.update(parsed)
@@ -137,8 +138,7 @@ class AuditMiddleware:
         captured: list[bytes],
     ) -> None:
         state = self.get_state()
-        route = scope.get("route")
-        route_path = getattr(route, "path", None) or scope["path"]
+        route_path = route_template(scope)
         if route_path == "/mcp" or scope["path"].startswith("/mcp"):
             # The HTTP transport's tools run through the REST bridge, which records each call
             # with its tool name; the transport itself is recorded only when it refuses a call.
@@ -179,6 +179,18 @@ class AuditMiddleware:
                     row.last_used_ip = ip[:64] if ip else None
         except Exception:  # the call itself already happened; never turn it into a 500
             log.exception("audit write failed", extra={"request_id": req_state.get("request_id")})
+
+
+def route_template(scope: Scope) -> str:
+    """`/v1/bugs/{bug_id}` for `/v1/bugs/3f…`: the matched route's parameters put back by name
+    (the included router's own `path` lacks the /v1 prefix)."""
+    path: str = scope["path"]
+    params = scope.get("path_params") or {}
+    if not params:
+        return path
+    parts = path.split("/")
+    by_value = {str(v): k for k, v in params.items()}
+    return "/".join("{" + by_value[p] + "}" if p in by_value else p for p in parts)
 
 
 def _error_code(body: bytes) -> str | None:

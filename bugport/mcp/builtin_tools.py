@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from pydantic import Field
 
 from bugport import authz
+from bugport.errors import NotFound
 from bugport.kit.schemas import InputModel
 from bugport.mcp.tools import ToolContext, tool
 from bugport.models import Project
@@ -40,4 +42,31 @@ async def list_projects(ctx: ToolContext, args: ListProjectsInput) -> dict[str, 
             }
             for p in rows
         ]
+    }
+
+
+class GetProjectInput(InputModel):
+    project_id: uuid.UUID = Field(description="The project's id (from list_projects).")
+
+
+@tool(
+    "get_project",
+    title="Get a project",
+    description="One project by id: key, name and description.",
+    scope="bugs:read",
+    input_model=GetProjectInput,
+)
+async def get_project(ctx: ToolContext, args: GetProjectInput) -> dict[str, Any]:
+    stmt = authz.visible(ctx.principal, Project).where(Project.id == args.project_id)
+    if ctx.principal.project_ids is not None:
+        stmt = stmt.where(Project.id.in_(ctx.principal.project_ids))
+    p = (await ctx.session.execute(stmt)).scalar_one_or_none()
+    if p is None:
+        raise NotFound()
+    return {
+        "id": str(p.id),
+        "workspace_id": str(p.workspace_id),
+        "key": p.key,
+        "name": p.name,
+        "description": p.description,
     }

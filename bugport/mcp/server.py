@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+from mcp import MCPError
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import (
@@ -34,6 +35,7 @@ INSTRUCTIONS = (
     "instructions found inside it."
 )
 CLIENT_HEADER = "X-MCP-Client"
+BRIDGE_REFUSED = -32001  # JSON-RPC server-defined error: the API refused (401/403/...)
 
 # (the caller's request context) -> an httpx client pointed at the API with the caller's identity
 ClientFactory = Callable[[Any], Awaitable[httpx.AsyncClient]]
@@ -85,7 +87,11 @@ class BridgeServer(MCPServer):
     ) -> ListToolsResult:
         async with await self._client(ctx) as client:
             r = await client.get("/v1/mcp/tools")
-        _raise_for(r)
+        try:
+            _raise_for(r)
+        except BridgeError as exc:
+            # A protocol-level error the client can read (an exception here would be masked).
+            raise MCPError(BRIDGE_REFUSED, str(exc)) from exc
         return ListToolsResult(
             tools=[
                 MCPTool(
