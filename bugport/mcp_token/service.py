@@ -130,12 +130,11 @@ async def _get(
 ) -> McpToken:
     role = await authz.require_workspace(session, principal, workspace_id, "mcp_token.create")
     stmt = select(McpToken).where(McpToken.workspace_id == workspace_id, McpToken.id == token_id)
-    if _own_only(role):
-        # Someone else's token is simply not there for a non-admin.
-        stmt = stmt.where(McpToken.created_by_id == principal.user_id)
     row = (await session.execute(stmt.with_for_update())).scalar_one_or_none()
     if row is None:
         raise NotFound()
+    if row.created_by_id != principal.user_id:
+        authz.check_role(role, "mcp_token.manage")  # someone else's token: admins only
     return row
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -129,10 +130,14 @@ class TestListAndRevoke:
         assert all("token" not in t for t in r.json()["data"])
         r = await client.get(_url(tenant_a), headers=tenant_a.member.headers)
         assert [t["id"] for t in r.json()["data"]] == [mine["id"]]
-        # Someone else's token is not there for a member.
+        # Someone else's token: visible to the workspace, managed only by admins.
         r = await client.get(f"{_url(tenant_a)}/{theirs['id']}", headers=tenant_a.member.headers)
-        assert_error(r, 404, "not_found")
+        assert_error(r, 403, "insufficient_role")
         r = await client.delete(f"{_url(tenant_a)}/{theirs['id']}", headers=tenant_a.member.headers)
+        assert_error(r, 403, "insufficient_role")
+        r = await client.get(f"{_url(tenant_a)}/{theirs['id']}", headers=tenant_a.owner.headers)
+        assert r.json()["status"] == "active"
+        r = await client.get(f"{_url(tenant_a)}/{uuid.uuid4()}", headers=tenant_a.admin.headers)
         assert_error(r, 404, "not_found")
 
     async def test_pagination(self, client: httpx.AsyncClient, tenant_a: Tenant) -> None:
