@@ -264,6 +264,9 @@ MANAGEMENT = [
     ("DELETE", "/v1/workspaces/{ws}/mcp-tokens/{token}", None),
     ("GET", "/v1/workspaces/{ws}/audit-log", None),
     ("GET", "/v1/auth/me", None),
+    ("GET", "/v1/workspaces/{ws}/billing", None),
+    ("POST", "/v1/workspaces/{ws}/billing/portal", None),
+    ("POST", "/v1/workspaces/{ws}/billing/storage-addons", {"quantity": 1}),
 ]
 
 
