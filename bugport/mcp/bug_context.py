@@ -34,8 +34,6 @@ MESSAGE_CHARS = 2000
 STACK_CHARS = 4000
 BODY_CHARS = 1500
 TEXT_CHARS = 8000
-# Dropped from the end of the first list that still has items, in this order, to fit a budget.
-DROP_ORDER = ("activity", "comments", "failed_requests", "console_errors")
 
 
 @dataclass
@@ -250,8 +248,15 @@ def _list_marks(g: Gathered, lists: dict[str, list[dict[str, Any]]]) -> dict[str
 
 
 def _shrink(g: Gathered, lists: dict[str, list[dict[str, Any]]]) -> bool:
-    """Drop one item by DROP_ORDER; False when nothing is left to drop."""
-    for name in DROP_ORDER:
+    """Drop one item; False when nothing is left to drop. Activity and comments go first; then
+    the longer of the errors and failed requests loses its last item, so both keep their first
+    (most telling) entries for as long as possible."""
+    for name in ("activity", "comments"):
+        if lists[name]:
+            lists[name].pop()
+            return True
+    pair = sorted(("console_errors", "failed_requests"), key=lambda n: -len(lists[n]))
+    for name in pair:
         if lists[name]:
             lists[name].pop()
             return True

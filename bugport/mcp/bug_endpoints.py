@@ -13,7 +13,7 @@ from bugport.kit.schemas import OutputModel
 from bugport.mcp import bug_tools, tools
 from bugport.mcp.auth import BugsReader
 
-router = APIRouter(prefix="/mcp/bugs", tags=["mcp"])
+router = APIRouter(prefix="/bugs", tags=["mcp"])  # included under /mcp
 
 
 class BugContext(OutputModel):

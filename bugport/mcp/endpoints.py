@@ -6,9 +6,11 @@ from bugport.authz import SCOPE_MIN_ROLE
 from bugport.db import Session
 from bugport.mcp import client_config, tools
 from bugport.mcp.auth import BridgeCaller
+from bugport.mcp.bug_endpoints import router as bug_router
 from bugport.mcp.schemas import McpConfig, ToolInfo, ToolInvoke, ToolList, ToolResult
 
 router = APIRouter(prefix="/mcp", tags=["mcp"])
+router.include_router(bug_router)
 
 
 @router.get(

@@ -103,4 +103,4 @@ async def invoke(ctx: ToolContext, name: str, arguments: dict[str, Any]) -> dict
 
 def load() -> None:
     """Import the modules that define tools (kept out of import time to avoid cycles)."""
-    from bugport.mcp import builtin_tools  # noqa: F401
+    from bugport.mcp import bug_tools, builtin_tools  # noqa: F401
