@@ -34,6 +34,7 @@ def _kinds(dependant: Any) -> frozenset[str] | None:
 
 
 def _accepts_tokens() -> dict[tuple[str, str], bool]:
+    """Per route: does it take MCP tokens? Public routes (no credential) count as taking any."""
     tmp = Path(tempfile.mkdtemp())
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp / 'x.db'}", data_dir=tmp, supabase_jwt_secret="x"
@@ -45,7 +46,7 @@ def _accepts_tokens() -> dict[tuple[str, str], bool]:
         if isinstance(route, APIRoute):
             kinds = _kinds(route.dependant)
             for m in route.methods:
-                out[(m, ctx.path)] = kinds is not None and "mcp_token" in kinds
+                out[(m, ctx.path)] = kinds is None or "mcp_token" in kinds
     return out
 
 
