@@ -291,3 +291,40 @@ class TestTools:
         )
         r = await call(client, tok["token"], "add_comment", bug_id=bug["id"], body="x")
         assert_error(r, 403, "insufficient_scope")
+
+
+class TestBugRoutesWithTokens:
+    async def test_scopes_on_the_bug_routes_and_audit(
+        self, client: httpx.AsyncClient, tenant_a: Tenant
+    ) -> None:
+        bug = await planted_bug(client, tenant_a)
+        read = await make_token(client, tenant_a.member, tenant_a.workspace_id, ("bugs:read",))
+        h = {**bearer(read["token"]), "User-Agent": "cursor/1.2"}
+        r = await client.get(f"/v1/bugs/{bug['id']}", headers=h)
+        assert r.status_code == 200 and r.json()["key"] == bug["key"]
+        r = await client.patch(f"/v1/bugs/{bug['id']}", json={"status": "closed"}, headers=h)
+        err = assert_error(r, 403, "insufficient_scope")
+        assert "bugs:write" in err["message"]
+        assert (
+            r.headers["www-authenticate"] == 'Bearer error="insufficient_scope", scope="bugs:write"'
+        )
+        # Making data public is a person's decision: share links refuse tokens outright.
+        write = (await make_token(client, tenant_a.member, tenant_a.workspace_id))["token"]
+        r = await client.post(f"/v1/bugs/{bug['id']}/share-links", json={}, headers=bearer(write))
+        assert_error(r, 403, "forbidden")
+        r = await client.patch(
+            f"/v1/bugs/{bug['id']}", json={"status": "resolved"}, headers=bearer(write)
+        )
+        assert r.status_code == 200 and r.json()["status"] == "resolved"
+        r = await client.get(
+            f"/v1/workspaces/{tenant_a.workspace_id}/audit-log",
+            params={"token_id": read["id"]},
+            headers=tenant_a.admin.headers,
+        )
+        rows = list(reversed(r.json()["data"]))
+        assert [(e["method"], e["route"], e["bug_id"], e["status"]) for e in rows] == [
+            ("GET", "/v1/bugs/{bug_id}", bug["id"], 200),
+            ("PATCH", "/v1/bugs/{bug_id}", bug["id"], 403),
+        ]
+        assert rows[1]["arguments"] == {"status": "closed"}
+        assert rows[1]["user_agent"] == "cursor/1.2"
