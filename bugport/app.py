@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The remote MCP endpoint's session manager lives as long as the app.
-        async with app.state.mcp_session_manager.run():
+        async with app.state.mcp_running():
             yield
         from bugport.billing.gateway import close as close_stripe
 
@@ -140,7 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(r, prefix="/v1")
     from bugport.mcp.http_transport import mount as mount_mcp
 
-    app.state.mcp_session_manager = mount_mcp(app)
+    app.state.mcp_running = mount_mcp(app)
 
     # Added innermost first: a request meets RequestContext, the MCP audit log, BodyGuard, rate
     # limits, then CORS. The audit log sits outside BodyGuard and the limits to record refusals.

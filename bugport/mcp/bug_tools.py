@@ -12,14 +12,22 @@ from bugport.bug import comments as comment_service
 from bugport.bug import repository, service
 from bugport.bug.schemas import BugUpdate, LogLevel, Severity, Status
 from bugport.kit.pagination import PageParams
+from bugport.kit.redaction import Redactor
 from bugport.kit.schemas import InputModel
 from bugport.kit.timestamps import rfc3339
 from bugport.mcp import bug_context
 from bugport.mcp.fence import UNTRUSTED_NOTICE, cut
 from bugport.mcp.tools import ToolContext, tool
-from bugport.models import Bug
+from bugport.models import Bug, Project
 
 BugId = Field(description="The bug's id (UUID), as returned by list_bugs.")
+
+
+async def _redactor(ctx: ToolContext, b: Bug) -> Redactor:
+    """Reports are redacted at ingest; what the bridge returns goes through the rules again."""
+    project = await ctx.session.get(Project, b.project_id)
+    assert project is not None
+    return service.redactor_for(project)
 
 
 def _summary(b: Bug) -> dict[str, Any]:
@@ -122,16 +130,18 @@ class BugRef(InputModel):
 )
 async def get_bug(ctx: ToolContext, args: BugRef) -> dict[str, Any]:
     b = await service.get_bug(ctx.session, ctx.principal, args.bug_id)
-    description, _ = cut(b.description, bug_context.TEXT_CHARS)
-    steps, _ = cut(b.repro_steps, bug_context.TEXT_CHARS)
+    red = await _redactor(ctx, b)
+    description, _ = cut(red.text("description", b.description), bug_context.TEXT_CHARS)
+    steps, _ = cut(red.text("repro_steps", b.repro_steps), bug_context.TEXT_CHARS)
     return {
         "notice": UNTRUSTED_NOTICE,
         **_summary(b),
+        "title": red.text("title", b.title),
         "source": b.source,
         "description": description,
         "repro_steps": steps,
-        "page_url": b.page_url,
-        "environment": b.environment or {},
+        "page_url": red.url("page_url", b.page_url),
+        "environment": red.json("environment", b.environment or {}),
         "network_count": b.network_count,
         "redactions": b.redactions or [],
     }
@@ -199,17 +209,18 @@ async def get_logs(ctx: ToolContext, args: LogsInput) -> dict[str, Any]:
         ctx.settings.signing_key,
         PageParams(args.limit, args.cursor),
     )
+    red = await _redactor(ctx, b)
     entries = []
     for r in rows:
-        message, m_cut = cut(r.message, bug_context.MESSAGE_CHARS)
-        stack, s_cut = cut(r.stack, bug_context.STACK_CHARS)
+        message, m_cut = cut(red.text("log.message", r.message), bug_context.MESSAGE_CHARS)
+        stack, s_cut = cut(red.text("log.stack", r.stack), bug_context.STACK_CHARS)
         entries.append(
             {
                 "position": r.position,
                 "level": r.level,
                 "message": message,
                 "stack": stack,
-                "source": r.source,
+                "source": red.url("log.source", r.source),
                 "timestamp": rfc3339(r.timestamp) if r.timestamp else None,
                 "truncated": m_cut or s_cut,
             }
@@ -243,20 +254,25 @@ async def get_network(ctx: ToolContext, args: NetworkInput) -> dict[str, Any]:
         key=ctx.settings.signing_key,
         params=PageParams(args.limit, args.cursor),
     )
+    red = await _redactor(ctx, b)
     entries = []
     for r in rows:
-        req_body, a = cut(r.request_body, bug_context.BODY_CHARS)
-        resp_body, c = cut(r.response_body, bug_context.BODY_CHARS)
+        req_body, a = cut(red.body("network.request_body", r.request_body), bug_context.BODY_CHARS)
+        resp_body, c = cut(
+            red.body("network.response_body", r.response_body), bug_context.BODY_CHARS
+        )
         entries.append(
             {
                 "position": r.position,
                 "method": r.method,
-                "url": r.url,
+                "url": red.url("network.url", r.url),
                 "status": r.status,
                 "failed": r.failed,
-                "error": r.error,
-                "request_headers": r.request_headers or {},
-                "response_headers": r.response_headers or {},
+                "error": red.text("network.error", r.error),
+                "request_headers": red.headers("network.request_headers", r.request_headers or {}),
+                "response_headers": red.headers(
+                    "network.response_headers", r.response_headers or {}
+                ),
                 "timing": r.timing or {},
                 "request_body": req_body,
                 "response_body": resp_body,

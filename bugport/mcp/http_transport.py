@@ -7,6 +7,8 @@ task group is started by the API's lifespan (bugport/app.py)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import httpx
@@ -19,7 +21,7 @@ from starlette.types import Receive, Scope, Send
 
 from bugport import __version__
 from bugport.auth.credentials import resolve
-from bugport.errors import BugPortError, Forbidden, render
+from bugport.errors import BugPortError, Forbidden, Unavailable, render
 from bugport.kit.client_ip import client_ip
 from bugport.mcp.server import BridgeServer
 from bugport.mcp_token.resolver import PREFIX
@@ -50,9 +52,8 @@ def _bridge_client(app: FastAPI) -> Any:
 class TokenGate:
     """Only a live MCP token gets through to the SDK; everything else gets the API's error."""
 
-    def __init__(self, app: FastAPI, inner: StreamableHTTPASGIApp) -> None:
+    def __init__(self, app: FastAPI) -> None:
         self.app = app
-        self.inner = inner
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
@@ -63,21 +64,37 @@ class TokenGate:
             async with self.app.state.sessionmaker() as session:
                 principal = await resolve(request, session)
             scope.setdefault("state", {})["principal"] = principal
+            manager = getattr(self.app.state, "mcp_session_manager", None)
+            if manager is None:  # the app's lifespan is not running (e.g. a bare ASGI client)
+                raise Unavailable("The MCP endpoint is not running.")
         except BugPortError as exc:
             resp = render(request, exc.status, exc.code, exc.message, exc.details, exc.headers)
             return await resp(scope, receive, send)
-        await self.inner(scope, receive, send)
+        await StreamableHTTPASGIApp(manager)(scope, receive, send)
 
 
-def mount(app: FastAPI) -> StreamableHTTPSessionManager:
+def mount(app: FastAPI) -> Callable[[], AbstractAsyncContextManager[None]]:
+    """Add the /mcp route; returns what the app's lifespan runs. A session manager runs once, so
+    each lifespan (tests start several) gets a fresh one."""
     server = BridgeServer(_bridge_client(app))
-    manager = StreamableHTTPSessionManager(
-        app=server._lowlevel_server,
-        json_response=True,
-        stateless=True,
-        # Bearer tokens, no cookies: a rebinding page has no ambient credential to abuse.
-        security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+    app.router.routes.append(
+        Route(MCP_PATH, endpoint=TokenGate(app), methods=["GET", "POST", "DELETE"])
     )
-    gate = TokenGate(app, StreamableHTTPASGIApp(manager))
-    app.router.routes.append(Route(MCP_PATH, endpoint=gate, methods=["GET", "POST", "DELETE"]))
-    return manager
+
+    @asynccontextmanager
+    async def running() -> AsyncIterator[None]:
+        manager = StreamableHTTPSessionManager(
+            app=server._lowlevel_server,
+            json_response=True,
+            stateless=True,
+            # Bearer tokens, no cookies: a rebinding page has no ambient credential to abuse.
+            security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        )
+        async with manager.run():
+            app.state.mcp_session_manager = manager
+            try:
+                yield
+            finally:
+                app.state.mcp_session_manager = None
+
+    return running
