@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from bugport.audit.middleware import AuditMiddleware
 from bugport.config import API_VERSION, Settings
 from bugport.db import make_engine, make_sessionmaker
 from bugport.errors import install_error_handlers
@@ -67,10 +68,13 @@ ERROR_SCHEMA: dict[str, Any] = {
 
 def routers() -> list[APIRouter]:
     from bugport.account.endpoints import router as account
+    from bugport.audit.endpoints import router as audit
     from bugport.billing.endpoints import router as billing
     from bugport.bug.endpoints import router as bug
     from bugport.connector.endpoints import router as connector
     from bugport.health.endpoints import router as health
+    from bugport.mcp.endpoints import router as mcp
+    from bugport.mcp_token.endpoints import router as mcp_token
     from bugport.media.endpoints import bug_router as bug_media
     from bugport.media.endpoints import router as media
     from bugport.plugin.endpoints import router as plugin
@@ -90,6 +94,9 @@ def routers() -> list[APIRouter]:
         bug_media,
         plugin,
         connector,
+        mcp_token,
+        audit,
+        mcp,
     ]
 
 
@@ -132,7 +139,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if app.state.jobs.uses_redis
             else asyncio.create_task(run_periodic(app.state.jobs, stop))
         )
-        yield
+        # The remote MCP endpoint's session manager lives as long as the app.
+        async with app.state.mcp_running():
+            yield
         from bugport.billing.gateway import close as close_stripe
 
         await close_stripe(app.state)
@@ -179,8 +188,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The signature binds the exact length; the default 1 MB JSON limit would refuse real files.
     if body_limit_for("PUT", "/storage/x", -1) == -1:
         register_body_limit("PUT", storage_http.PATH_REGEX, max_media_bytes(settings))
+    from bugport.mcp.http_transport import mount as mount_mcp
 
-    # Added innermost first: a request meets RequestContext, BodyGuard, rate limits, then CORS.
+    app.state.mcp_running = mount_mcp(app)
+
+    # Added innermost first: a request meets RequestContext, the MCP audit log, BodyGuard, rate
+    # limits, then CORS. The audit log sits outside BodyGuard and the limits to record refusals.
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -200,6 +213,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(storage_http.StorageCors)
     app.add_middleware(DefaultRateLimit, get_state=lambda: app.state)
     app.add_middleware(BodyGuard, default_limit=settings.max_body_bytes)
+    app.add_middleware(AuditMiddleware, get_state=lambda: app.state)
     app.add_middleware(RequestContext)
     _document_errors(app)
     return app

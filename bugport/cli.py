@@ -149,6 +149,33 @@ def worker() -> None:
 
 
 @app.command()
+def mcp(
+    api_url: Annotated[
+        str,
+        typer.Option(
+            envvar="BUGPORT_API_URL", help="The BugPort API, e.g. https://api.bugport.dev/v1."
+        ),
+    ] = "http://127.0.0.1:8000/v1",
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="BUGPORT_MCP_TOKEN",
+            help="A bp_mcp_ token (prefer the environment variable: flags show up in `ps`).",
+        ),
+    ] = None,
+) -> None:
+    """Run the MCP server on stdio for an AI assistant; tools call the API's MCP bridge."""
+    from bugport.kit.crypto import token_is_well_formed
+    from bugport.mcp.server import stdio_server
+
+    if not token or not token_is_well_formed(token, "bp_mcp_"):
+        # stdout belongs to the MCP protocol: complain on stderr only.
+        console.print("[red]Set BUGPORT_MCP_TOKEN to a bp_mcp_ token (see docs/mcp.md).[/red]")
+        raise typer.Exit(2)
+    stdio_server(api_url, token).run("stdio")
+
+
+@app.command()
 def version() -> None:
     """Print the package and API version."""
     typer.echo(f"bugport {__version__} (api {API_VERSION})")

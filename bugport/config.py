@@ -144,6 +144,13 @@ class Settings(BaseSettings):
     connector_max_response_bytes: int = Field(default=1_048_576, ge=1024)
     connector_max_per_workspace: int = Field(default=20, ge=1)
 
+    # MCP tokens: lifetime when the creator gives no expiry, and the longest one allowed.
+    mcp_token_default_ttl_days: int = Field(default=90, ge=1)
+    mcp_token_max_ttl_days: int = Field(default=365, ge=1)
+    # Size budgets of what the MCP bridge hands an agent for one bug.
+    mcp_context_max_bytes: int = Field(default=65_536, ge=4096, le=1_048_576)
+    mcp_prompt_max_chars: int = Field(default=24_000, ge=2000, le=500_000)
+
     @cached_property
     def resolved_database_url(self) -> str:
         if self.database_url:

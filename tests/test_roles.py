@@ -84,6 +84,19 @@ async def _read_media(c: httpx.AsyncClient, t: Tenant, u: ApiUser) -> httpx.Resp
     return await c.get(f"/v1/media/{t.extra['media_id']}", headers=u.headers)
 
 
+async def _someone_elses_mcp_token(c: httpx.AsyncClient, t: Tenant, u: ApiUser) -> httpx.Response:
+    """Read an MCP token the owner made: only admins manage other people's tokens."""
+    if "owner_mcp_token" not in t.extra:
+        r = await c.post(
+            f"/v1/workspaces/{t.workspace_id}/mcp-tokens",
+            json={"name": "owner's", "scopes": ["bugs:read"]},
+            headers=t.owner.headers,
+        )
+        t.extra["owner_mcp_token"] = r.json()["id"]
+    url = f"/v1/workspaces/{t.workspace_id}/mcp-tokens/{t.extra['owner_mcp_token']}"
+    return await c.get(url, headers=u.headers)
+
+
 PROBES: dict[str, Probe] = {
     "workspace.read": lambda c, t, u: c.get(f"/v1/workspaces/{t.workspace_id}", headers=u.headers),
     "workspace.update": lambda c, t, u: c.patch(
@@ -109,6 +122,15 @@ PROBES: dict[str, Probe] = {
         f"/v1/workspaces/{t.workspace_id}/storage", headers=u.headers
     ),
     "project.read": lambda c, t, u: c.get(f"/v1/projects/{t.project_id}", headers=u.headers),
+    "mcp_token.create": lambda c, t, u: c.post(
+        f"/v1/workspaces/{t.workspace_id}/mcp-tokens",
+        json={"name": "agent", "scopes": ["bugs:read"]},
+        headers=u.headers,
+    ),
+    "mcp_token.manage": lambda c, t, u: _someone_elses_mcp_token(c, t, u),
+    "audit.read": lambda c, t, u: c.get(
+        f"/v1/workspaces/{t.workspace_id}/audit-log", headers=u.headers
+    ),
     "project.manage": lambda c, t, u: c.post(
         "/v1/projects",
         json={"workspace_id": t.workspace_id, "name": "p", "key": _key()},

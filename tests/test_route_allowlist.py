@@ -24,6 +24,8 @@ NON_API = {
     # The embedded storage backend's signed URLs (raw bytes; the HMAC signature is the
     # credential, verified in bugport/storage/http.py and tested in tests/storage/).
     "/storage/{key:path}",
+    # The remote MCP transport (a raw ASGI route): its token gate is tested in tests/mcp/.
+    "/mcp",
 }
 
 

@@ -43,7 +43,20 @@ POLICY: dict[str, str] = {
     "connector.read": "viewer",
     "connector.use": "member",
     "connector.manage": "admin",
+    # MCP tokens: anyone in the workspace may make tokens for themselves (scopes capped by their
+    # role, see SCOPE_MIN_ROLE); admins list and revoke everyone's. The audit log is admin-only.
+    "mcp_token.create": "viewer",
+    "mcp_token.manage": "admin",
+    "audit.read": "admin",
 }
+
+# The least role that may hold each MCP token scope: a token never carries more than its creator.
+SCOPE_MIN_ROLE: dict[str, str] = {"bugs:read": "viewer", "bugs:write": "member"}
+
+
+def scopes_for_role(role: str) -> frozenset[str]:
+    return frozenset(s for s, r in SCOPE_MIN_ROLE.items() if RANK[role] >= RANK[r])
+
 
 M = TypeVar("M")
 

@@ -1,12 +1,14 @@
 """Every table, imported here so Alembic and the app see one metadata."""
 
 from bugport.models.activity import Activity
+from bugport.models.audit import AuditEntry
 from bugport.models.base import Base
 from bugport.models.billing import BillingCheckoutSession, StripeEvent, WorkspaceBilling
 from bugport.models.bug import Bug, BugLog, BugNetwork
 from bugport.models.comment import Comment
 from bugport.models.connector import Connector, ConnectorOAuthState, TrackerPush, TrackerTarget
 from bugport.models.idempotency import IdempotencyRecord
+from bugport.models.mcp_token import McpToken
 from bugport.models.media import Media
 from bugport.models.project import Project
 from bugport.models.share_link import ShareLink
@@ -15,6 +17,7 @@ from bugport.models.workspace import Invite, Membership, Workspace
 
 __all__ = [
     "Activity",
+    "AuditEntry",
     "Base",
     "BillingCheckoutSession",
     "Bug",
@@ -25,6 +28,7 @@ __all__ = [
     "ConnectorOAuthState",
     "IdempotencyRecord",
     "Invite",
+    "McpToken",
     "Media",
     "Membership",
     "Project",
