@@ -61,9 +61,11 @@ def routers() -> list[APIRouter]:
     from bugport.health.endpoints import router as health
     from bugport.project.endpoints import router as project
     from bugport.public_share.endpoints import router as public_share
+    from bugport.widget.endpoints import router as widget
+    from bugport.widget_key.endpoints import router as widget_keys
     from bugport.workspace.endpoints import router as workspace
 
-    return [health, account, workspace, project, billing, bug, public_share]
+    return [health, account, workspace, project, billing, bug, public_share, widget_keys, widget]
 
 
 def _document_errors(app: FastAPI) -> None:
@@ -132,6 +134,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for r in routers():
         app.include_router(r, prefix="/v1")
+    # Outside /v1 on purpose: a stable URL for the drop-in <script> tag (docs/widget.md).
+    from bugport.widget.endpoints import script_router
+
+    app.include_router(script_router)
+    from bugport.auth.credentials import register_resolver
+    from bugport.widget_key.service import PREFIX, resolve_widget_key
+
+    register_resolver(PREFIX, resolve_widget_key)
 
     # Added innermost first: a request meets RequestContext, BodyGuard, rate limits, then CORS.
     if settings.cors_origins:
@@ -152,6 +162,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(DefaultRateLimit, get_state=lambda: app.state)
     app.add_middleware(BodyGuard, default_limit=settings.max_body_bytes)
+    # Outside the limits and the body guard, so the widget can read their 429/413 answers.
+    from bugport.widget.cors import WidgetCORS
+
+    app.add_middleware(WidgetCORS, get_state=lambda: app.state)
     app.add_middleware(RequestContext)
     _document_errors(app)
     return app

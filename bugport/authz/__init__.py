@@ -37,6 +37,7 @@ POLICY: dict[str, str] = {
     "comment.write": "member",
     "comment.moderate": "admin",  # delete another member's comment
     "share.manage": "member",
+    "widget_key.manage": "admin",
 }
 
 M = TypeVar("M")

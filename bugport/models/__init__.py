@@ -9,6 +9,7 @@ from bugport.models.idempotency import IdempotencyRecord
 from bugport.models.project import Project
 from bugport.models.share_link import ShareLink
 from bugport.models.user import User
+from bugport.models.widget_key import WidgetKey
 from bugport.models.workspace import Invite, Membership, Workspace
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "ShareLink",
     "StripeEvent",
     "User",
+    "WidgetKey",
     "Workspace",
     "WorkspaceBilling",
 ]
