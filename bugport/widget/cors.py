@@ -7,9 +7,10 @@ blocks the request) otherwise. The key's own origin list is then enforced on the
 the route (403 `origin_not_allowed`). Real responses echo the origin under the same rule, so the
 widget can read a refusal (403, 429) and show why. Every answer carries `Vary: Origin`.
 
-The set of live origin rules is cached per process for a few seconds; a miss re-reads it at most
-once per second, so a newly added origin works almost at once and a removed one stops within
-CACHE_TTL seconds (the real request is always checked against the key itself)."""
+The set of live origin rules is cached per process: a key change made through this process reloads
+it at once; changes made through another process show within CACHE_TTL seconds for removals and
+about a second for additions (a miss re-reads at most once per second). The real request is
+always checked against the key itself, so the cache never lets a refused origin write anything."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bugport.kit.middleware import send_error
 from bugport.widget_key import origins
-from bugport.widget_key.service import live_origin_rules
+from bugport.widget_key.service import GENERATION, live_origin_rules
 
 WIDGET_PREFIX = "/v1/widget/"
 CACHE_TTL = 10.0
@@ -41,12 +42,15 @@ class OriginRules:
         self.get_state = get_state
         self.rules: list[str] = []
         self.loaded_at = float("-inf")
+        self.generation = -1
 
     async def _load(self) -> None:
         state = self.get_state()
+        generation = GENERATION.value
         async with state.sessionmaker() as session:
             self.rules = await live_origin_rules(session)
         self.loaded_at = time.monotonic()
+        self.generation = generation
 
     def invalidate(self) -> None:
         self.loaded_at = float("-inf")
@@ -56,7 +60,7 @@ class OriginRules:
         if origin is None:
             return False
         age = time.monotonic() - self.loaded_at
-        if age > CACHE_TTL:
+        if age > CACHE_TTL or self.generation != GENERATION.value:
             await self._load()
         if any(origins.matches(origin, r) for r in self.rules):
             return True

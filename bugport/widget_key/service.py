@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport import authz
 from bugport.auth.principal import Principal
+from bugport.db import after_commit
 from bugport.errors import NotFound, Unauthorized, ValidationFailed
 from bugport.kit.crypto import generate_token, hash_token, token_hint, token_is_well_formed
 from bugport.kit.pagination import Keyset, PageParams
@@ -22,6 +23,23 @@ PREFIX = "bp_pub_"
 KEYS = Keyset("widget_keys", [(WidgetKey.created_at, False), (WidgetKey.id, False)])
 # last_used_at is a hint, not an audit trail: refresh it at most once a minute per key.
 LAST_USED_GRANULARITY = timedelta(seconds=60)
+
+
+class _Generation:
+    """Bumped after a commit that changed any key's origins or liveness, so this process's
+    preflight cache (widget/cors.py) reloads at once; other processes catch up within its TTL."""
+
+    value = 0
+
+
+GENERATION = _Generation()
+
+
+def _origins_changed(session: AsyncSession) -> None:
+    async def bump() -> None:
+        GENERATION.value += 1
+
+    after_commit(session, bump)
 
 
 def is_live(key: WidgetKey, now: datetime) -> bool:
@@ -75,6 +93,7 @@ async def create_key(
     key, secret = _new_key(project, principal, body.label, body.allowed_origins, body.enabled)
     session.add(key)
     await session.flush()
+    _origins_changed(session)
     return key, secret
 
 
@@ -115,6 +134,7 @@ async def update_key(
         setattr(key, name, value)
     key.updated_at = utcnow()
     await session.flush()
+    _origins_changed(session)
     return key
 
 
@@ -124,6 +144,7 @@ async def revoke_key(
     key = await _key(session, principal, project_id, key_id)
     key.revoked_at = key.updated_at = utcnow()
     await session.flush()
+    _origins_changed(session)
 
 
 async def rotate_key(
@@ -157,6 +178,7 @@ async def rotate_key(
     old.rotated_to_id = new.id
     old.updated_at = now
     await session.flush()
+    _origins_changed(session)
     return new, secret
 
 

@@ -12,8 +12,6 @@ from tests.conftest import assert_error
 from tests.fixtures.users import Tenant
 from tests.fixtures.widget import ORIGIN, make_key, widget_headers
 
-pytestmark = pytest.mark.asyncio
-
 
 def keys_url(t: Tenant) -> str:
     return f"/v1/projects/{t.project_id}/widget-keys"
