@@ -27,3 +27,14 @@ await build({
   format: "iife",
   minify: true,
 });
+
+// Not published: the docs' React snippet as a page bundle, for the browser tests.
+await build({
+  ...common,
+  entryPoints: ["examples/react-app.tsx"],
+  outfile: "dist/examples/react-app.js",
+  format: "iife",
+  jsx: "automatic",
+  minify: true,
+  define: { "process.env.NODE_ENV": '"production"' },
+});

@@ -26,6 +26,9 @@ from bugport.widget_key import origins
 from bugport.widget_key.service import GENERATION, live_origin_rules
 
 WIDGET_PREFIX = "/v1/widget/"
+# The embedded storage backend's signed upload URLs: the widget PUTs screenshots there from the
+# customer's page. The signature is what protects them; CORS only lets the browser send the PUT.
+STORAGE_PREFIX = "/storage/"
 CACHE_TTL = 10.0
 MISS_REFRESH = 1.0
 ALLOW_METHODS = "POST"
@@ -77,13 +80,20 @@ class WidgetCORS:
         get_state().widget_origin_rules = self.rules
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(WIDGET_PREFIX):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path = scope["path"]
+        storage = path.startswith(STORAGE_PREFIX)
+        if not (path.startswith(WIDGET_PREFIX) or storage):
             return await self.app(scope, receive, send)
         headers = Headers(scope=scope)
         origin = headers.get("origin")
+        if storage and origin is None:
+            return await self.app(scope, receive, send)  # not a browser upload: nothing to add
         ok = await self.rules.allows(origin)
         if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
-            return await self._preflight(scope, send, origin, ok)
+            methods, allow = ("PUT", "Content-Type") if storage else (ALLOW_METHODS, ALLOW_HEADERS)
+            return await self._preflight(scope, send, origin, ok, methods, allow)
 
         async def _send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -99,7 +109,15 @@ class WidgetCORS:
 
         await self.app(scope, receive, _send)
 
-    async def _preflight(self, scope: Scope, send: Send, origin: str | None, ok: bool) -> None:
+    async def _preflight(
+        self,
+        scope: Scope,
+        send: Send,
+        origin: str | None,
+        ok: bool,
+        methods: str = ALLOW_METHODS,
+        allow_headers: str = ALLOW_HEADERS,
+    ) -> None:
         if not ok or not origin:
             return await send_error(
                 scope,
@@ -114,8 +132,8 @@ class WidgetCORS:
             "status": 204,
             "headers": [
                 (b"access-control-allow-origin", origin.encode("latin-1")),
-                (b"access-control-allow-methods", ALLOW_METHODS.encode()),
-                (b"access-control-allow-headers", ALLOW_HEADERS.encode()),
+                (b"access-control-allow-methods", methods.encode()),
+                (b"access-control-allow-headers", allow_headers.encode()),
                 (b"access-control-max-age", MAX_AGE.encode()),
                 (b"vary", b"Origin"),
             ],

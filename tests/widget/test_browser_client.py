@@ -19,7 +19,7 @@ from tests.conftest import make_settings
 from tests.fixtures.live import LiveServer, StaticSite
 from tests.fixtures.users import Tenant
 from tests.fixtures.widget import make_key
-from tests.widget.browser import artifacts, chromium, site_pages
+from tests.widget.browser import artifacts, chromium, csp, site_pages
 
 SEL = "[data-bugport={}]"
 
@@ -171,3 +171,48 @@ async def test_report_contents_draft_kept_and_same_idempotency_key_on_retry(
     assert not [n for n in body["network"] if api.url in n["url"]]
     # Nothing was blocked by the page's strict CSP.
     assert not [m for m in console if "Content Security Policy" in m], console
+
+
+async def test_react_component_snippet_works(
+    client: httpx.AsyncClient, tenant_a: Tenant, backend_url: tuple[str, str], tmp_path: Path
+) -> None:
+    """docs/widget.md's React snippet, bundled by `npm run build` (widget/examples/)."""
+    bundle = Path(__file__).resolve().parents[2] / "widget/dist/examples/react-app.js"
+    assert bundle.exists(), "run `npm run build` in widget/"
+    with StaticSite({}) as site:
+        origin = f"http://localhost:{site.port}"
+        k = await make_key(client, tenant_a, origins=[origin])
+        with LiveServer(make_settings(backend_url[1], tmp_path)) as api:
+            html = (
+                '<!doctype html><html><head><meta charset="utf-8">'
+                '<script src="/react-app.js" defer></script></head><body>'
+                f'<div id="bugport-config" data-public-key="{k["key"]}" '
+                f'data-api-base-url="{api.url}/v1"></div><div id="root"></div></body></html>'
+            )
+            site.pages = {
+                "/": (
+                    200,
+                    {"Content-Type": "text/html", "Content-Security-Policy": csp(api.url)},
+                    html.encode(),
+                ),
+                "/react-app.js": (200, {"Content-Type": "text/javascript"}, bundle.read_bytes()),
+            }
+            async with chromium() as browser:
+                page = await browser.new_page()
+                await page.goto(f"{origin}/")
+                await page.get_by_text("React shop").wait_for()
+                await open_widget(page)
+                # The reporter identity from props pre-fills the email; the key check passes.
+                email = page.locator(SEL.format("email"))
+                assert await email.input_value() == "grace@example.com"
+                await (
+                    page.locator(SEL.format("screenshot-note"))
+                    .filter(has_text="Screenshot ready")
+                    .wait_for(timeout=15000)
+                )
+                assert not await page.locator(SEL.format("status")).is_visible()
+                assert not await page.locator(SEL.format("send")).is_disabled()
+    r = await client.get(
+        f"/v1/projects/{tenant_a.project_id}/widget-keys/{k['id']}", headers=tenant_a.admin.headers
+    )
+    assert r.json()["last_used_at"] is not None  # the widget's key check reached the server

@@ -212,3 +212,17 @@ class TestCors:
 )
 def test_match_table(origin: str, rule: str, ok: bool) -> None:
     assert origins.allowed(origin, [origins.normalise_allowed([rule])[0]]) is ok
+
+
+async def test_storage_upload_preflight_follows_widget_origins(
+    client: httpx.AsyncClient, key: str
+) -> None:
+    """The widget PUTs screenshots to the embedded storage's signed URLs from the customer page."""
+    h = {"Origin": ORIGIN, "Access-Control-Request-Method": "PUT"}
+    r = await client.options("/storage/ws/x/media/y", headers=h)
+    assert r.status_code == 204
+    assert r.headers["access-control-allow-origin"] == ORIGIN
+    assert r.headers["access-control-allow-methods"] == "PUT"
+    h["Origin"] = "https://never.io"
+    r = await client.options("/storage/ws/x/media/y", headers=h)
+    assert r.status_code == 403 and "access-control-allow-origin" not in r.headers
