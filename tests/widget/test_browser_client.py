@@ -22,6 +22,7 @@ from tests.fixtures.widget import make_key
 from tests.widget.browser import artifacts, chromium, csp, site_pages
 
 SEL = "[data-bugport={}]"
+REACT_BUNDLE = Path(__file__).resolve().parents[2] / "widget/dist/examples/react-app.js"
 
 
 async def open_widget(page: Any) -> None:
@@ -177,8 +178,8 @@ async def test_react_component_snippet_works(
     client: httpx.AsyncClient, tenant_a: Tenant, backend_url: tuple[str, str], tmp_path: Path
 ) -> None:
     """docs/widget.md's React snippet, bundled by `npm run build` (widget/examples/)."""
-    bundle = Path(__file__).resolve().parents[2] / "widget/dist/examples/react-app.js"
-    assert bundle.exists(), "run `npm run build` in widget/"
+    bundle = REACT_BUNDLE
+    assert bundle.exists(), "run `npm run build` in widget/"  # noqa: ASYNC240
     with StaticSite({}) as site:
         origin = f"http://localhost:{site.port}"
         k = await make_key(client, tenant_a, origins=[origin])
@@ -195,7 +196,7 @@ async def test_react_component_snippet_works(
                     {"Content-Type": "text/html", "Content-Security-Policy": csp(api.url)},
                     html.encode(),
                 ),
-                "/react-app.js": (200, {"Content-Type": "text/javascript"}, bundle.read_bytes()),
+                "/react-app.js": (200, {"Content-Type": "text/javascript"}, bundle.read_bytes()),  # noqa: ASYNC240
             }
             async with chromium() as browser:
                 page = await browser.new_page()
