@@ -110,6 +110,11 @@ PROBES: dict[str, Probe] = {
     "comment.write": _comment,
     "comment.moderate": _delete_owners_comment,
     "share.manage": _share,
+    "widget_key.manage": lambda c, t, u: c.post(
+        f"/v1/projects/{t.project_id}/widget-keys",
+        json={"label": "site", "allowed_origins": ["https://app.example.com"]},
+        headers=u.headers,
+    ),
 }
 
 

@@ -31,7 +31,7 @@ async def limited_app(
         "widget_rate_limit_per_ip": "1000/minute",
         "widget_rate_limit_per_workspace": "1000/minute",
         # Unique per app unless the test shares one on purpose.
-        "rate_limit_key_prefix": f"bptest-{uuid.uuid4().hex}",
+        "redis_namespace": f"bptest-{uuid.uuid4().hex}",
     }
     base.update(overrides)
     app = create_app(make_settings(backend_url[1], tmp, **base))
@@ -139,7 +139,7 @@ async def test_budget_shared_across_two_processes_through_redis(
     prefix = f"bptest-{uuid.uuid4().hex}"
     shared = {
         "redis_url": REDIS_URL,
-        "rate_limit_key_prefix": prefix,
+        "redis_namespace": prefix,
         "widget_rate_limit_per_key": "3/minute",
     }
     async with (
