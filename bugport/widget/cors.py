@@ -29,6 +29,7 @@ WIDGET_PREFIX = "/v1/widget/"
 # The embedded storage backend's signed upload URLs: the widget PUTs screenshots there from the
 # customer's page. The signature is what protects them; CORS only lets the browser send the PUT.
 STORAGE_PREFIX = "/storage/"
+REPORT_PATH = "/v1/widget/bugs"
 CACHE_TTL = 10.0
 MISS_REFRESH = 1.0
 ALLOW_METHODS = "POST"
@@ -76,6 +77,7 @@ class OriginRules:
 class WidgetCORS:
     def __init__(self, app: ASGIApp, get_state: Callable[[], Any]) -> None:
         self.app = app
+        self.get_state = get_state
         self.rules = OriginRules(get_state)
         get_state().widget_origin_rules = self.rules
 
@@ -107,7 +109,22 @@ class WidgetCORS:
                     h["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
             await send(message)
 
+        if scope["method"] == "POST" and path == REPORT_PATH and self._too_large(headers):
+            # The report's own cap, before parsing (chunked bodies meet the default body limit).
+            limit = self.get_state().settings.widget_max_report_bytes
+            return await send_error(
+                scope,
+                _send,
+                413,
+                "payload_too_large",
+                f"A widget report is at most {limit} bytes.",
+            )
         await self.app(scope, receive, _send)
+
+    def _too_large(self, headers: Headers) -> bool:
+        length = headers.get("content-length")
+        limit = self.get_state().settings.widget_max_report_bytes
+        return length is not None and length.isdigit() and int(length) > limit
 
     async def _preflight(
         self,

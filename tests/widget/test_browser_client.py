@@ -157,12 +157,13 @@ async def test_report_contents_draft_kept_and_same_idempotency_key_on_retry(
     assert body["metadata"] == {"plan": "pro", "build": "2026.11.28"}
     assert body["page_url"] == f"{origin}/"
     env = body["environment"]
-    assert "Chrome" in env["user_agent"] and env["viewport"]["width"] > 0 and env["locale"]
+    assert "Chrome" in env["user_agent"] and env["viewport_width"] > 0 and env["locale"]
+    assert env["browser"] == "Chrome" and env["os"] == "Linux" and env["screen_width"] > 0
     errors = [e for e in body["logs"] if e["level"] == "error"]
     assert any(e["message"].startswith("payment failed") and "42" in e["message"] for e in errors)
     assert any(e["level"] == "log" and "checkout clicked" in e["message"] for e in body["logs"])
     (pay,) = [n for n in body["network"] if "/api/pay" in n["url"]]
-    assert pay["method"] == "POST" and pay["status"] == 404 and pay["ok"] is False
+    assert pay["method"] == "POST" and pay["status"] == 404 and pay["timing"]["duration"] >= 0
     # Stripped in the browser, before it left the page.
     assert "secret-token-123" not in json.dumps(body) and "sk_live_SECRET" not in json.dumps(body)
     assert "token=%5BREDACTED%5D" in pay["url"] and "item=7" in pay["url"]

@@ -186,3 +186,16 @@ async def test_limits_can_be_switched_off(
     ) as (_, c):
         for _ in range(3):
             assert (await c.post(CHECK, headers=widget_headers(key))).status_code == 200
+
+
+async def test_report_over_the_cap_is_413_before_parsing(
+    client: httpx.AsyncClient, tenant_a: Tenant, backend_url: tuple[str, str], tmp_path: Path
+) -> None:
+    key = (await make_key(client, tenant_a))["key"]
+    async with limited_app(backend_url, tmp_path, widget_max_report_bytes=1000) as (_, c):
+        body = b'{"title": "' + b"x" * 2000 + b'"}'
+        h = {**widget_headers(key), "Content-Type": "application/json"}
+        r = await c.post("/v1/widget/bugs", content=body, headers=h)
+        err = assert_error(r, 413, "payload_too_large")
+        assert "1000" in err["message"]
+        assert r.headers["access-control-allow-origin"] == "https://app.example.com"

@@ -11,18 +11,23 @@ export interface LogEntry {
   timestamp: string;
 }
 
+/** The shape of a bug's `network` entries in BugPort's API. */
 export interface NetworkEntry {
   method: string;
   url: string;
+  /** null: no response (network error, CORS, abort). */
   status: number | null;
-  ok: boolean;
   error?: string;
-  duration_ms: number;
+  /** Milliseconds. */
+  timing: { duration: number };
   started_at: string;
   request_headers: Record<string, string>;
   response_headers: Record<string, string>;
   response_size?: number;
-  kind: "fetch" | "xhr";
+}
+
+interface Observed extends Omit<NetworkEntry, "timing"> {
+  duration_ms: number;
 }
 
 const MAX_TEXT = 2000;
@@ -167,12 +172,13 @@ export class Capture {
     return this.ignorePrefixes.some((p) => url.startsWith(p));
   }
 
-  private record(e: Omit<NetworkEntry, "ok">): void {
-    const ok = e.status !== null && e.status > 0 && e.status < 400;
-    if (ok && e.duration_ms < this.slowMs) return;
+  private record(o: Observed): void {
+    const ok = o.status !== null && o.status > 0 && o.status < 400;
+    if (ok && o.duration_ms < this.slowMs) return;
+    const { duration_ms, ...e } = o;
     this.network.push({
       ...e,
-      ok,
+      timing: { duration: duration_ms },
       url: truncate(this.redactor.url(e.url), 4000),
       request_headers: this.redactor.headerMap(e.request_headers),
       response_headers: this.redactor.headerMap(e.response_headers),
@@ -186,7 +192,7 @@ export class Capture {
     window.fetch = async function (input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
       const started = performance.now();
       const startedAt = new Date().toISOString();
-      let method = (init?.method || (input instanceof Request ? input.method : "GET")).toUpperCase();
+      const method = (init?.method || (input instanceof Request ? input.method : "GET")).toUpperCase();
       const url = input instanceof Request ? input.url : String(input);
       const absolute = new URL(url, location.href).toString();
       const reqHeaders = headersOf((init?.headers as Headers | undefined) || (input instanceof Request ? input.headers : undefined));
@@ -195,7 +201,6 @@ export class Capture {
         if (!self.ignored(absolute)) {
           const len = res.headers.get("content-length");
           self.record({
-            kind: "fetch",
             method,
             url: absolute,
             status: res.status,
@@ -210,7 +215,6 @@ export class Capture {
       } catch (err) {
         if (!self.ignored(absolute)) {
           self.record({
-            kind: "fetch",
             method,
             url: absolute,
             status: null,
@@ -258,7 +262,6 @@ export class Capture {
         i.startedAt = new Date().toISOString();
         this.addEventListener("loadend", () => {
           self.record({
-            kind: "xhr",
             method: i.method,
             url: i.url,
             status: this.status || null,

@@ -1,16 +1,20 @@
+/** The shape of a bug's `environment` in BugPort's API. */
 export interface Environment {
   user_agent: string;
   browser?: string;
+  browser_version?: string;
   os?: string;
   device?: string;
-  viewport: { width: number; height: number };
-  screen: { width: number; height: number };
+  viewport_width: number;
+  viewport_height: number;
+  screen_width: number;
+  screen_height: number;
   pixel_ratio: number;
   locale: string;
   timezone?: string;
 }
 
-function browserOf(ua: string): string | undefined {
+function browserOf(ua: string): [string, string] | undefined {
   const rules: [RegExp, string][] = [
     [/Edg\/([\d.]+)/, "Edge"],
     [/OPR\/([\d.]+)/, "Opera"],
@@ -20,7 +24,7 @@ function browserOf(ua: string): string | undefined {
   ];
   for (const [rx, name] of rules) {
     const m = ua.match(rx);
-    if (m) return `${name} ${m[1].split(".")[0]}`;
+    if (m) return [name, m[1]];
   }
   return undefined;
 }
@@ -43,13 +47,17 @@ export function environment(): Environment {
   } catch {
     timezone = undefined;
   }
+  const browser = browserOf(ua);
   return {
     user_agent: ua,
-    browser: browserOf(ua),
+    browser: browser?.[0],
+    browser_version: browser?.[1],
     os: osOf(ua),
     device: /Mobi|Android|iPhone/.test(ua) ? "mobile" : /iPad|Tablet/.test(ua) ? "tablet" : "desktop",
-    viewport: { width: window.innerWidth, height: window.innerHeight },
-    screen: { width: window.screen.width, height: window.screen.height },
+    viewport_width: window.innerWidth,
+    viewport_height: window.innerHeight,
+    screen_width: window.screen.width,
+    screen_height: window.screen.height,
     pixel_ratio: window.devicePixelRatio || 1,
     locale: navigator.language,
     timezone,

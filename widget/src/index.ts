@@ -94,15 +94,17 @@ export function init(options: BugPortOptions): BugPortWidget {
   }
 
   function report(values: FormValues, mediaIds: string[]): Record<string, unknown> {
-    const reporter = { ...opts.reporter };
+    const { id: reporterId, ...reporter } = opts.reporter;
     if (values.email) reporter.email = values.email;
+    const metadata = { ...opts.metadata };
+    if (reporterId) metadata.reporter_id = reporterId; // the host app's own user id
     return {
       title: values.title,
       description: values.description || undefined,
-      reporter: Object.keys(reporter).length ? reporter : undefined,
+      reporter: reporter.name || reporter.email ? reporter : undefined,
       page_url: redactor.url(location.href),
       environment: environment(),
-      metadata: Object.keys(opts.metadata).length ? opts.metadata : undefined,
+      metadata: Object.keys(metadata).length ? metadata : undefined,
       logs: capture.logs.items.slice(),
       network: capture.network.items.slice(),
       media_ids: mediaIds,
