@@ -61,8 +61,10 @@ async def widget_caller(
                 "Too many widget submissions; retry after the time in Retry-After.",
                 headers=result.headers(),
             )
-        # These win over the general limit's headers (see DefaultRateLimit).
+        # These win over the general limit's headers (see DefaultRateLimit); routes that return
+        # their own Response (idempotent intake) copy them from request.state.
         response.headers.update(result.headers())
+        request.state.widget_limit_headers = result.headers()
     return principal
 
 
