@@ -81,7 +81,7 @@ def widget_writable(principal: Principal, model: Any) -> Select[Any]:
     """Rows a widget key may write to: its own project's, in its workspace (e.g. the uploads it
     completes or attaches). Never used to answer a read: `visible` stays empty for widget keys."""
     if principal.kind != "widget_key" or not principal.project_ids:
-        return select(model).where(False)
+        return select(model).where(false())
     return select(model).where(
         model.workspace_id == principal.workspace_id,
         model.project_id.in_(principal.project_ids),
