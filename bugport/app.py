@@ -62,10 +62,22 @@ def routers() -> list[APIRouter]:
     from bugport.project.endpoints import router as project
     from bugport.public_share.endpoints import router as public_share
     from bugport.widget.endpoints import router as widget
+    from bugport.widget.intake import router as widget_intake
     from bugport.widget_key.endpoints import router as widget_keys
     from bugport.workspace.endpoints import router as workspace
 
-    return [health, account, workspace, project, billing, bug, public_share, widget_keys, widget]
+    return [
+        health,
+        account,
+        workspace,
+        project,
+        billing,
+        bug,
+        public_share,
+        widget_keys,
+        widget,
+        widget_intake,
+    ]
 
 
 def _document_errors(app: FastAPI) -> None:

@@ -1,6 +1,6 @@
 """Widget intake: upload a screenshot (presign → PUT → complete) and submit a report, with a
-`bp_pub_` key from an allowed origin. Wired in once the bugs and media features are on main:
-it builds on `bug.service.create_bug`, `kit.idempotency` and the media service.
+`bp_pub_` key from an allowed origin. Builds on `bug.service.create_bug` and `kit.idempotency`;
+uploads are in widget/media.py.
 
 A widget key reads nothing: answers carry only what the key itself created (ids, the human key,
 an upload's status), never bug or media content or download URLs."""
@@ -8,16 +8,14 @@ an upload's status), never bug or media content or download URLs."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bugport import authz
 from bugport.auth.principal import Principal
-from bugport.bug import activity
 from bugport.bug import service as bug_service
 from bugport.bug.schemas import (
     MAX_LOGS,
@@ -29,20 +27,14 @@ from bugport.bug.schemas import (
     ReporterIn,
 )
 from bugport.db import Session
-from bugport.errors import ValidationFailed, render
 from bugport.kit import idempotency
 from bugport.kit.idempotency import IdempotencyKey
 from bugport.kit.schemas import InputModel, OutputModel
-from bugport.kit.timestamps import Timestamp
-from bugport.media import service as media_service
-from bugport.media.rules import Kind
-from bugport.media.service import Runtime, UploadSpec
-from bugport.models import Media
+from bugport.widget import media as widget_media
 from bugport.widget.auth import WidgetCaller
 
 MAX_MEDIA_PER_REPORT = 10
 router = APIRouter(prefix="/widget", tags=["widget"])
-Rt = Annotated[Runtime, Depends(media_service.runtime)]
 
 
 # ---- shapes -------------------------------------------------------------------------------------
@@ -74,35 +66,6 @@ class WidgetBugCreated(OutputModel):
     key: str = Field(description="The report's human key (e.g. WEB-42), to show the visitor.")
 
 
-class WidgetUploadUrlCreate(InputModel):
-    filename: str = Field(min_length=1, max_length=255)
-    content_type: str = Field(min_length=3, max_length=100)
-    size_bytes: int = Field(ge=1)
-    kind: Kind = "screenshot"
-
-
-class WidgetUploadInstructions(OutputModel):
-    url: str
-    method: str
-    headers: dict[str, str]
-
-
-class WidgetUploadUrl(OutputModel):
-    media_id: uuid.UUID
-    upload: WidgetUploadInstructions
-    expires_at: Timestamp
-
-
-class WidgetMediaComplete(InputModel):
-    media_id: uuid.UUID
-
-
-class WidgetMedia(OutputModel):
-    id: uuid.UUID
-    status: str = Field(description="ready once verified.")
-    size_bytes: int | None
-
-
 # ---- service ------------------------------------------------------------------------------------
 
 
@@ -111,31 +74,12 @@ def _project_of(principal: Principal) -> uuid.UUID:
     return next(iter(principal.project_ids))
 
 
-async def _own_media(
-    session: AsyncSession, principal: Principal, media_ids: list[uuid.UUID], *, for_update: bool
-) -> list[Media]:
-    stmt = authz.widget_writable(principal, Media).where(
-        Media.id.in_(media_ids), Media.source == "widget"
-    )
-    if for_update:
-        stmt = stmt.with_for_update()
-    return list((await session.execute(stmt)).scalars())
-
-
-async def create_report(
-    session: AsyncSession, principal: Principal, body: WidgetBugCreate
-) -> bug_service.Bug:
+async def create_report(session: AsyncSession, principal: Principal, body: WidgetBugCreate) -> Any:
+    """The report, in the request's transaction, with its uploads attached (all or nothing)."""
     project_id = _project_of(principal)
-    wanted = list(dict.fromkeys(body.media_ids))
-    media = await _own_media(session, principal, wanted, for_update=True) if wanted else []
-    found = {m.id: m for m in media}
-    for i, mid in enumerate(wanted):
-        m = found.get(mid)
-        if m is None or m.status != "ready" or m.bug_id is not None:
-            raise ValidationFailed(
-                f"body.media_ids.{i}",
-                "Not a completed, unattached upload of this widget's project.",
-            )
+    label = (body.reporter.name or body.reporter.email) if body.reporter else None
+    actor = f"widget: {label}" if label else "widget"
+    media = await widget_media.attachable(session, principal, list(dict.fromkeys(body.media_ids)))
     data = bug_service.BugData.model_validate(
         body.model_dump(exclude={"media_ids", "reporter"}, exclude_unset=True)
     )
@@ -143,7 +87,6 @@ async def create_report(
         name=body.reporter.name if body.reporter else None,
         email=body.reporter.email if body.reporter else None,
     )
-    label = (body.reporter.name or body.reporter.email) if body.reporter else None
     bug = await bug_service.create_bug(
         session,
         principal,
@@ -151,20 +94,9 @@ async def create_report(
         source="widget",
         project_id=project_id,
         reporter=reporter,
-        actor_label=f"widget: {label}" if label else "widget",
+        actor_label=actor,
     )
-    for mid in wanted:
-        m = found[mid]
-        m.bug_id = bug.id
-        await activity.record(
-            session,
-            bug,
-            principal,
-            "media_attached",
-            {"media_id": str(m.id), "kind": m.kind, "filename": m.filename},
-            actor_label=f"widget: {label}" if label else "widget",
-        )
-    await session.flush()
+    await widget_media.attach(session, principal, bug, media, actor)
     return bug
 
 
@@ -206,75 +138,3 @@ async def submit_report(
     )
     resp.headers.update(_limit_headers(request))
     return resp
-
-
-@router.post(
-    "/media/upload-url",
-    status_code=201,
-    response_model=WidgetUploadUrl,
-    summary="Get a presigned PUT URL for a screenshot or attachment (widget key)",
-    description="Type, size and the workspace's storage quota (402 `quota_exceeded`) are checked "
-    "before any URL is issued. PUT the file with exactly `upload.headers`, then complete it.",
-)
-async def upload_url(
-    body: WidgetUploadUrlCreate,
-    principal: WidgetCaller,
-    session: Session,
-    rt: Rt,
-    response: Response,
-) -> WidgetUploadUrl:
-    assert principal.workspace_id is not None
-    spec = UploadSpec(body.filename, body.content_type, body.size_bytes, body.kind)
-    m, presigned = await media_service.issue_upload(
-        session,
-        rt,
-        workspace_id=principal.workspace_id,
-        project_id=_project_of(principal),
-        bug_id=None,
-        created_by_id=None,
-        source="widget",
-        spec=spec,
-    )
-    response.headers["Location"] = f"/v1/media/{m.id}"
-    return WidgetUploadUrl.model_validate(
-        {
-            "media_id": m.id,
-            "upload": {
-                "url": presigned.url,
-                "method": presigned.method,
-                "headers": presigned.headers,
-            },
-            "expires_at": m.expires_at,
-        }
-    )
-
-
-@router.post(
-    "/media/complete",
-    response_model=WidgetMedia,
-    summary="Verify an uploaded widget file and mark it ready (widget key)",
-    responses={422: {"description": "Upload does not match the declaration"}},
-)
-async def complete_upload(
-    body: WidgetMediaComplete,
-    principal: WidgetCaller,
-    session: Session,
-    rt: Rt,
-    request: Request,
-) -> WidgetMedia | JSONResponse:
-    found = await _own_media(session, principal, [body.media_id], for_update=True)
-    if not found:
-        raise ValidationFailed("body.media_id", "No upload with this id for this widget's project.")
-    m = found[0]
-    await session.refresh(m)
-    problem = await media_service.complete_media(session, rt, m)
-    if problem is not None:
-        return render(
-            request,
-            problem.status,
-            problem.code,
-            problem.message,
-            problem.details,
-            _limit_headers(request),
-        )
-    return WidgetMedia(id=m.id, status=m.status, size_bytes=m.size_bytes)

@@ -1,7 +1,7 @@
 """widget_keys
 
 Revision ID: 0004_widget_keys
-Revises: 0006_billing
+Revises: 0002_bugs
 Create Date: 2026-11-28 16:14:54.777791
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import bugport.models.base
 
 revision: str = "0004_widget_keys"
-down_revision: str | None = "0006_billing"
+down_revision: str | None = "0002_bugs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
