@@ -5,9 +5,11 @@ nothing."""
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import make_settings
 from tests.fixtures.live import LiveServer, StaticSite, free_port
@@ -17,6 +19,10 @@ from tests.widget.browser import artifacts, chromium, site_pages
 from tests.widget.test_browser_client import SEL, open_widget
 
 
+@pytest.mark.skipif(
+    importlib.util.find_spec("bugport.media") is None,
+    reason="the media feature is not on this branch yet",
+)
 async def test_report_with_screenshot_end_to_end(
     client: httpx.AsyncClient, tenant_a: Tenant, backend_url: tuple[str, str], tmp_path: Path
 ) -> None:
