@@ -63,6 +63,7 @@ def routers() -> list[APIRouter]:
     from bugport.public_share.endpoints import router as public_share
     from bugport.widget.endpoints import router as widget
     from bugport.widget.intake import router as widget_intake
+    from bugport.widget.media import router as widget_media
     from bugport.widget_key.endpoints import router as widget_keys
     from bugport.workspace.endpoints import router as workspace
 
@@ -77,7 +78,7 @@ def routers() -> list[APIRouter]:
         widget_keys,
         widget,
         widget_intake,
-    ]
+    ] + ([widget_media] if widget_media is not None else [])  # see widget/media.py
 
 
 def _document_errors(app: FastAPI) -> None:
