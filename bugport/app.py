@@ -80,6 +80,10 @@ def routers() -> list[APIRouter]:
     from bugport.plugin.endpoints import router as plugin
     from bugport.project.endpoints import router as project
     from bugport.public_share.endpoints import router as public_share
+    from bugport.widget.endpoints import router as widget
+    from bugport.widget.intake import router as widget_intake
+    from bugport.widget.media_flow import router as widget_media
+    from bugport.widget_key.endpoints import router as widget_keys
     from bugport.workspace.endpoints import router as workspace
 
     return [
@@ -97,6 +101,10 @@ def routers() -> list[APIRouter]:
         mcp_token,
         audit,
         mcp,
+        widget_keys,
+        widget,
+        widget_intake,
+        widget_media,
     ]
 
 
@@ -190,6 +198,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         register_body_limit("PUT", storage_http.PATH_REGEX, max_media_bytes(settings))
     from bugport.mcp.http_transport import mount as mount_mcp
 
+    # Outside /v1 on purpose: a stable URL for the drop-in <script> tag (docs/widget.md).
+    from bugport.widget.endpoints import script_router
+
+    app.include_router(script_router)
+    from bugport.auth.credentials import register_resolver
+    from bugport.widget_key.service import PREFIX, resolve_widget_key
+
+    register_resolver(PREFIX, resolve_widget_key)
+
     app.state.mcp_running = mount_mcp(app)
 
     # Added innermost first: a request meets RequestContext, the MCP audit log, BodyGuard, rate
@@ -214,6 +231,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(DefaultRateLimit, get_state=lambda: app.state)
     app.add_middleware(BodyGuard, default_limit=settings.max_body_bytes)
     app.add_middleware(AuditMiddleware, get_state=lambda: app.state)
+    # Outside the limits and the body guard, so the widget can read their 429/413 answers.
+    from bugport.widget.cors import WidgetCORS
+
+    app.add_middleware(WidgetCORS, get_state=lambda: app.state)
     app.add_middleware(RequestContext)
     _document_errors(app)
     return app

@@ -49,6 +49,16 @@ class Settings(BaseSettings):
     rate_limits_enabled: bool = True
     trusted_proxies: list[str] = Field(default_factory=list)
 
+    # Public widget intake (POST /v1/widget/*): every request spends from all three budgets.
+    widget_rate_limit_per_key: str = "300/minute"
+    widget_rate_limit_per_ip: str = "30/minute"
+    widget_rate_limit_per_workspace: str = "1000/minute"
+    widget_max_report_bytes: int = 524_288
+    # Longest grace period a rotated widget key may keep working.
+    widget_key_max_grace_days: int = 30
+    # Where GET /widget.js reads the built widget from (default: widget/dist/bugport-widget.js).
+    widget_script_path: Path | None = None
+
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = 1_048_576
     log_json: bool = False

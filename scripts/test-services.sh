@@ -32,3 +32,16 @@ if ! redis_up; then
   redis_up || { echo "Redis is required for the tests (127.0.0.1:6379)." >&2; exit 1; }
 fi
 echo "==> services: PostgreSQL and Redis are up" >&2
+
+# Browser tests drive Debian's Chromium through Playwright (never `playwright install`).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "==> installing Debian's chromium for the widget's browser tests" >&2
+  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi
+# GET /widget.js serves widget/dist/bugport-widget.js, built here from the committed lockfile.
+if command -v npm >/dev/null 2>&1; then
+  echo "==> building the widget (widget/)" >&2
+  (cd widget && npm ci --no-audit --no-fund --loglevel=error >/dev/null && npm run build --silent >/dev/null)
+else
+  echo "==> npm not found: the widget is not built; its tests will fail under CI" >&2
+fi

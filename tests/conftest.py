@@ -62,6 +62,10 @@ def make_settings(url: str, data_dir: Path, **overrides: Any) -> Settings:
         "secret_key": "test-signing-key",
         "rate_limit_per_credential": "100000/minute",
         "rate_limit_per_ip": "100000/minute",
+        # Every in-process test shares one client IP; limit tests build apps with low limits.
+        "widget_rate_limit_per_key": "100000/minute",
+        "widget_rate_limit_per_ip": "100000/minute",
+        "widget_rate_limit_per_workspace": "100000/minute",
         "public_base_url": "http://test",
     }
     base.update(overrides)

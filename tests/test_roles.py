@@ -169,6 +169,11 @@ PROBES: dict[str, Probe] = {
             headers=u.headers,
         ),
     ),
+    "widget_key.manage": lambda c, t, u: c.post(
+        f"/v1/projects/{t.project_id}/widget-keys",
+        json={"label": "site", "allowed_origins": ["https://app.example.com"]},
+        headers=u.headers,
+    ),
 }
 
 

@@ -16,6 +16,8 @@ PUBLIC = {
     ("POST", "/v1/billing/webhooks/stripe"),  # authenticated by the Stripe-Signature header
     # The share id is the credential (192 random bits); rate limited per IP.
     ("GET", "/v1/public/share/bug/{share_id}"),
+    # The built widget script for the drop-in <script> tag: public by design, holds no secret.
+    ("GET", "/widget.js"),
 }
 NON_API = {
     "/v1/openapi.json",

@@ -48,6 +48,7 @@ POLICY: dict[str, str] = {
     "mcp_token.create": "viewer",
     "mcp_token.manage": "admin",
     "audit.read": "admin",
+    "widget_key.manage": "admin",
 }
 
 # The least role that may hold each MCP token scope: a token never carries more than its creator.
@@ -93,6 +94,17 @@ async def visible_resolved(session: AsyncSession, principal: Principal, model: A
     if principal.project_ids is not None and hasattr(model, "project_id"):
         stmt = stmt.where(model.project_id.in_(principal.project_ids))
     return stmt
+
+
+def widget_writable(principal: Principal, model: Any) -> Select[Any]:
+    """Rows a widget key may write to: its own project's, in its workspace (e.g. the uploads it
+    completes or attaches). Never used to answer a read: `visible` stays empty for widget keys."""
+    if principal.kind != "widget_key" or not principal.project_ids:
+        return select(model).where(false())
+    return select(model).where(
+        model.workspace_id == principal.workspace_id,
+        model.project_id.in_(principal.project_ids),
+    )
 
 
 async def fetch_visible(

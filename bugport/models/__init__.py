@@ -13,6 +13,7 @@ from bugport.models.media import Media
 from bugport.models.project import Project
 from bugport.models.share_link import ShareLink
 from bugport.models.user import User
+from bugport.models.widget_key import WidgetKey
 from bugport.models.workspace import Invite, Membership, Workspace
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "TrackerPush",
     "TrackerTarget",
     "User",
+    "WidgetKey",
     "Workspace",
     "WorkspaceBilling",
 ]

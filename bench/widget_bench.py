@@ -1,0 +1,318 @@
+"""Widget intake throughput over HTTP on PostgreSQL, against the stack's ceiling, in one run.
+
+    .venv/bin/python bench/widget_bench.py [--duration 20] [--connections 16]
+
+What it does (everything on loopback; bounded in time; stops by itself):
+1. A fresh PostgreSQL database, migrated; BugPort started with uvicorn (uvloop, httptools, no
+   access log), rate limits raised for the run, Redis for the limits (so two processes share
+   them, as in production), with 1 and then 2 worker processes.
+2. A workspace, project and widget key made through the API.
+3. Load: wrk, 16 connections, POST /v1/widget/bugs with a ~10 KB report (50 console entries, 20
+   network entries), a fresh Idempotency-Key per request and an allowed Origin.
+4. The ceiling: a bare FastAPI endpoint (bench/widget_ceiling_app.py) doing one INSERT of the same
+   JSON on the same database, same server settings, 1 and 2 processes.
+Prints a Markdown table (reports/s, p50, p99, ratio) to paste into bench/RESULTS-widget.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/{db}"
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+ORIGIN = "https://shop.bench.test"
+JWT_SECRET = "bench-jwt-secret-bench-jwt-secret-0123456789"
+
+
+def report() -> dict[str, object]:
+    logs = [
+        {
+            "level": "error" if i % 5 == 0 else "log",
+            "message": f"cart item {i}: " + ("TypeError: x is undefined" if i % 5 == 0 else "ok"),
+            "timestamp": "2026-11-28T16:00:00.000Z",
+            "source": f"app.js:{100 + i}",
+        }
+        for i in range(50)
+    ]
+    network = [
+        {
+            "method": "GET" if i % 2 else "POST",
+            "url": f"https://api.shop.bench.test/cart/{i}?page=2",
+            "status": 500 if i % 4 == 0 else 404,
+            "request_headers": {"accept": "application/json"},
+            "response_headers": {"content-type": "application/json"},
+            "timing": {"duration": 120.5 + i},
+            "started_at": "2026-11-28T16:00:00.000Z",
+            "error": None if i % 3 else "upstream timed out",
+        }
+        for i in range(20)
+    ]
+    return {
+        "title": "Checkout button does nothing",
+        "description": "Clicked Pay, spinner forever.",
+        "reporter": {"name": "Ada Lovelace", "email": "ada@example.com"},
+        "page_url": "https://shop.bench.test/checkout?step=2",
+        "environment": {
+            "browser": "Chrome",
+            "browser_version": "156.0",
+            "os": "Linux",
+            "device": "desktop",
+            "viewport_width": 1280,
+            "viewport_height": 720,
+            "screen_width": 1920,
+            "screen_height": 1080,
+            "pixel_ratio": 1,
+            "locale": "en-GB",
+            "timezone": "Europe/London",
+            "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0 Safari/537.36",
+        },
+        "metadata": {"plan": "pro", "release": "2026.11.28"},
+        "logs": logs,
+        "network": network,
+    }
+
+
+WRK_LUA = """
+local counter = 0
+local thread_id = 0
+local threads = {}
+function setup(thread)
+  thread:set("tid", thread_id)
+  thread_id = thread_id + 1
+end
+function init(args)
+  wrk.method = "POST"
+  wrk.body = io.open(os.getenv("BENCH_BODY_FILE")):read("*a")
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["Origin"] = os.getenv("BENCH_ORIGIN")
+  local auth = os.getenv("BENCH_AUTH")
+  if auth ~= "" then wrk.headers["Authorization"] = auth end
+end
+function request()
+  counter = counter + 1
+  wrk.headers["Idempotency-Key"] = "bench-" .. tid .. "-" .. counter .. "-" .. math.random(1e9)
+  return wrk.format()
+end
+done = function(summary, latency, requests)
+  local codes = 0
+  io.write(string.format("BENCH p50=%.3f p99=%.3f requests=%d errors=%d\\n",
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.requests,
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+async def fresh_db(name: str) -> str:
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return PG_URL.format(db=name)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(module: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    cmd = [
+        str(ROOT / ".venv/bin/uvicorn"),
+        module,
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--workers", str(workers),
+        "--loop", "uvloop",
+        "--http", "httptools",
+        "--no-access-log",
+        "--log-level", "warning",
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=ROOT)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1)
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError(f"{module} did not start")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def wrk(url: str, duration: int, connections: int, env: dict[str, str]) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(WRK_LUA)
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(connections),
+            "-d",
+            f"{duration}s",
+            "--latency",
+            "-s",
+            f.name,
+            url,
+        ],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=duration + 60,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    m = re.search(r"BENCH p50=([\d.]+) p99=([\d.]+) requests=(\d+) errors=(\d+)", out)
+    assert m, out
+    return {
+        "rps": rps,
+        "p50": float(m.group(1)),
+        "p99": float(m.group(2)),
+        "requests": int(m.group(3)),
+        "errors": int(m.group(4)),
+    }
+
+
+def seed(base: str) -> str:
+    """A user, workspace, project and widget key, through the API."""
+    sys.path.insert(0, str(ROOT))
+    from bugport.auth.jwt import mint_dev_token
+    from bugport.config import Settings
+
+    token = mint_dev_token(
+        Settings(supabase_jwt_secret=JWT_SECRET, public_base_url=base), "bench@example.com"
+    )
+    h = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base, headers=h, timeout=10) as c:
+        ws = c.post("/v1/auth/sync-profile").json()["created_workspace_id"]
+        project = c.get("/v1/projects", params={"workspace_id": ws}).json()["data"][0]["id"]
+        r = c.post(
+            f"/v1/projects/{project}/widget-keys",
+            json={"label": "bench", "allowed_origins": [ORIGIN]},
+        )
+        r.raise_for_status()
+        return str(r.json()["key"])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--duration", type=int, default=20)
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--workers", default="1,2")
+    args = ap.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+    body = json.dumps(report()).encode()
+    tmp = Path(tempfile.mkdtemp(prefix="bugport-bench-"))
+    (tmp / "body.json").write_bytes(body)
+    print(f"report body: {len(body)} bytes, 50 console entries, 20 network entries")
+    print(f"load average at the start: {os.getloadavg()} on {os.cpu_count()} cores")
+
+    db_url = asyncio.run(fresh_db("bugport_bench_widget"))
+    env = {
+        "BUGPORT_DATABASE_URL": db_url,
+        "BUGPORT_DATA_DIR": str(tmp / "data"),
+        "BUGPORT_SUPABASE_JWT_SECRET": JWT_SECRET,
+        "BUGPORT_SECRET_KEY": "bench-secret",
+        "BUGPORT_LOG_LEVEL": "WARNING",
+        "BUGPORT_REDIS_URL": REDIS,
+        "BUGPORT_REDIS_NAMESPACE": f"bench-{uuid.uuid4().hex[:8]}",
+        "BUGPORT_RATE_LIMIT_PER_CREDENTIAL": "100000000/minute",
+        "BUGPORT_RATE_LIMIT_PER_IP": "100000000/minute",
+        "BUGPORT_WIDGET_RATE_LIMIT_PER_KEY": "100000000/minute",
+        "BUGPORT_WIDGET_RATE_LIMIT_PER_IP": "100000000/minute",
+        "BUGPORT_WIDGET_RATE_LIMIT_PER_WORKSPACE": "100000000/minute",
+        "BENCH_DATABASE_URL": db_url,
+        "BENCH_BODY_FILE": str(tmp / "body.json"),
+        "BENCH_ORIGIN": ORIGIN,
+    }
+    subprocess.run(
+        [str(ROOT / ".venv/bin/bugport"), "migrate"],
+        env={**os.environ, **env},
+        check=True,
+        cwd=ROOT,
+    )
+
+    async def ceiling_table() -> None:
+        conn = await asyncpg.connect(db_url.replace("+asyncpg", ""))
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS bench_ceiling_reports (id uuid PRIMARY KEY, body jsonb NOT NULL)"
+        )
+        await conn.close()
+
+    asyncio.run(ceiling_table())
+    results: list[tuple[str, int, dict[str, float]]] = []
+    key = ""
+    for workers in [int(w) for w in args.workers.split(",")]:
+        port = free_port()
+        proc = start("bugport.server:app", port, workers, env)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            if not key:
+                key = seed(base)
+            env_w = {**env, "BENCH_AUTH": f"Bearer {key}"}
+            # Warm-up, then the measured run.
+            wrk(f"{base}/v1/widget/bugs", 3, args.connections, env_w)
+            res = wrk(f"{base}/v1/widget/bugs", args.duration, args.connections, env_w)
+            results.append(("widget intake", workers, res))
+        finally:
+            stop(proc)
+        port = free_port()
+        proc = start("bench.widget_ceiling_app:app", port, workers, env)
+        try:
+            url = f"http://127.0.0.1:{port}/v1/ingest"
+            env_c = {**env, "BENCH_AUTH": ""}
+            wrk(url, 3, args.connections, env_c)
+            results.append(
+                ("ceiling (bare INSERT)", workers, wrk(url, args.duration, args.connections, env_c))
+            )
+        finally:
+            stop(proc)
+
+    print()
+    print(f"load average at the end: {os.getloadavg()} on {os.cpu_count()} cores")
+    print("| endpoint | processes | reports/s | p50 ms | p99 ms | requests | errors | vs ceiling |")
+    print("|---|---|---|---|---|---|---|---|")
+    ceilings = {w: r["rps"] for name, w, r in results if name.startswith("ceiling")}
+    for name, w, r in results:
+        ratio = f"{r['rps'] / ceilings[w]:.0%}" if not name.startswith("ceiling") else "—"
+        print(
+            f"| {name} | {w} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | "
+            f"{r['requests']} | {r['errors']} | {ratio} |"
+        )
+    widget = {w: r["rps"] for name, w, r in results if name == "widget intake"}
+    if 1 in widget and 2 in widget:
+        print(f"\nwidget intake, 2 processes vs 1: x{widget[2] / widget[1]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
