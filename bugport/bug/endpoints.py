@@ -74,9 +74,9 @@ async def create_bug(
     )
     if idem.replay is not None:
         return idem.replay
-    data = service.BugData.model_validate(body.model_dump(exclude={"project_id", "source"}))
+    # BugCreate is a BugData: create_bug reads the shared fields, no second validation pass.
     bug = await service.create_bug(
-        session, principal, data, source=body.source, project_id=body.project_id
+        session, principal, body, source=body.source, project_id=body.project_id
     )
     return await idem.respond(
         session,

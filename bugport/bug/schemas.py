@@ -131,16 +131,11 @@ class ReporterIn(InputModel):
     email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
 
 
-class BugData(InputModel):
-    """The report fields every intake shares (dashboard, widget, extension, MCP)."""
+class ReportContent(InputModel):
+    """What a report says, whoever files it: the widget's visitors send only this."""
 
     title: str = Field(min_length=1, max_length=300)
     description: str | None = Field(default=None, max_length=50_000, description="Markdown.")
-    status: Status = "open"
-    severity: Severity = "medium"
-    priority: Priority = "none"
-    assignee_id: uuid.UUID | None = Field(default=None, description="A workspace member.")
-    labels: Labels = Field(default_factory=list)
     page_url: str | None = Field(default=None, max_length=8192)
     environment: Environment = Field(default_factory=Environment)
     metadata: BoundedJSON = Field(
@@ -150,6 +145,17 @@ class BugData(InputModel):
     repro_steps: str | None = Field(default=None, max_length=20_000, description="Markdown.")
     logs: list[LogIn] = Field(default_factory=list, max_length=MAX_LOGS)
     network: list[NetworkIn] = Field(default_factory=list, max_length=MAX_NETWORK)
+
+
+class BugData(ReportContent):
+    """The report fields every signed-in intake shares (dashboard, extension, MCP): the content
+    plus the team's triage fields."""
+
+    status: Status = "open"
+    severity: Severity = "medium"
+    priority: Priority = "none"
+    assignee_id: uuid.UUID | None = Field(default=None, description="A workspace member.")
+    labels: Labels = Field(default_factory=list)
 
 
 class BugCreate(BugData):

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, update
+from pydantic import BaseModel
+from pydantic_core import PydanticSerializationError
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport import authz
 from bugport.auth.principal import Principal
-from bugport.bug import activity, repository
+from bugport.bug import activity, captures, repository
 from bugport.bug.schemas import (
     MAX_ENTRY_BYTES,
     MAX_LOGS_BYTES,
@@ -27,7 +29,7 @@ from bugport.bug.schemas import (
 from bugport.errors import NotFound, PayloadTooLarge, ValidationFailed
 from bugport.kit.pagination import PageParams
 from bugport.kit.redaction import Redactor
-from bugport.models import Bug, BugLog, BugNetwork, Project
+from bugport.models import Bug, Project
 from bugport.models.base import utcnow
 
 
@@ -51,8 +53,13 @@ def redactor_for(project: Project) -> Redactor:
     return Redactor.for_project(project.redact_headers or [], project.redact_params or [])
 
 
-def _size(value: Any) -> int:
-    return len(json.dumps(value, ensure_ascii=False, default=str).encode("utf-8", "surrogatepass"))
+def _entry_size(entry: BaseModel) -> int:
+    try:
+        return len(entry.__pydantic_serializer__.to_json(entry))
+    except PydanticSerializationError:
+        # Lone surrogates (redaction replaces them later) don't encode as UTF-8: count them.
+        dumped = json.dumps(entry.model_dump(mode="python"), ensure_ascii=False, default=str)
+        return len(dumped.encode("utf-8", "surrogatepass"))
 
 
 def check_sizes(data: BugData) -> None:
@@ -64,7 +71,8 @@ def check_sizes(data: BugData) -> None:
     ):
         total = 0
         for i, entry in enumerate(entries):
-            size = _size(entry.model_dump(mode="json"))
+            # Compact UTF-8 JSON, as stored (pydantic's serializer: no Python-side dump).
+            size = _entry_size(entry)
             if size > MAX_ENTRY_BYTES:
                 raise PayloadTooLarge(
                     f"body.{name}.{i} is {size} bytes; an entry may be {MAX_ENTRY_BYTES}.",
@@ -78,10 +86,6 @@ def check_sizes(data: BugData) -> None:
                 f"body.{name} is {total} bytes; the array may be {cap}. Attach a HAR file instead.",
                 details=[{"field": f"body.{name}", "message": f"over {cap} bytes"}],
             )
-
-
-def _failed(status: int | None, error: str | None) -> bool:
-    return bool(error) or not status or status >= 400
 
 
 async def _authorize_create(
@@ -133,6 +137,20 @@ async def create_bug(
     red = redactor_for(project)
     now = utcnow()
 
+    # Everything that needs no lock is done first: the project row lock below is held until
+    # commit, and every other report of the project waits for it.
+    env = data.environment.model_dump(exclude_none=True)
+    fields = {
+        "title": red.text("title", data.title) or "",
+        "description": red.text("description", data.description),
+        "page_url": red.url("page_url", data.page_url),
+        "environment": red.json("environment", env),
+        "custom_metadata": red.json("metadata", data.metadata),
+        "repro_steps": red.text("repro_steps", data.repro_steps),
+    }
+    logs = captures.log_rows(data.logs, red)
+    network = captures.network_rows(data.network, red)
+
     # UPDATE … RETURNING takes the project row lock until commit (PostgreSQL); SQLite transactions
     # are BEGIN IMMEDIATE. A rolled-back create gives its number back with the rollback.
     number = (
@@ -145,15 +163,12 @@ async def create_bug(
         )
     ).scalar_one()
 
-    env = data.environment.model_dump(exclude_none=True)
     bug = Bug(
         id=uuid.uuid4(),
         workspace_id=project.workspace_id,
         project_id=project.id,
         number=number,
         key=f"{project.key}-{number}",
-        title=red.text("title", data.title) or "",
-        description=red.text("description", data.description),
         status=data.status,
         severity=data.severity,
         severity_rank=SEVERITY_RANK[data.severity],
@@ -164,70 +179,17 @@ async def create_bug(
         reporter_name=reporter.name,
         reporter_email=reporter.email.lower() if reporter.email else None,
         source=source,
-        page_url=red.url("page_url", data.page_url),
-        environment=red.json("environment", env),
-        custom_metadata=red.json("metadata", data.metadata),
-        repro_steps=red.text("repro_steps", data.repro_steps),
-        log_count=len(data.logs),
-        network_count=len(data.network),
-        failed_request_count=sum(1 for n in data.network if _failed(n.status, n.error)),
+        log_count=len(logs),
+        network_count=len(network),
+        failed_request_count=sum(1 for n in network if n["failed"]),
         created_at=now,
         updated_at=now,
+        **fields,
     )
     session.add(bug)
     await session.flush()
-
-    if data.logs:
-        await session.execute(
-            insert(BugLog),
-            [
-                {
-                    "id": uuid.uuid4(),
-                    "bug_id": bug.id,
-                    "workspace_id": bug.workspace_id,
-                    "project_id": bug.project_id,
-                    "position": i,
-                    "level": e.level,
-                    "message": red.text(f"logs[{i}].message", e.message) or "",
-                    "args": red.json(f"logs[{i}].args", e.args),
-                    "stack": red.text(f"logs[{i}].stack", e.stack),
-                    "timestamp": e.timestamp,
-                    "source": red.text(f"logs[{i}].source", e.source),
-                }
-                for i, e in enumerate(data.logs)
-            ],
-        )
-    if data.network:
-        await session.execute(
-            insert(BugNetwork),
-            [
-                {
-                    "id": uuid.uuid4(),
-                    "bug_id": bug.id,
-                    "workspace_id": bug.workspace_id,
-                    "project_id": bug.project_id,
-                    "position": i,
-                    "method": n.method.upper(),
-                    "url": red.url(f"network[{i}].url", n.url) or "",
-                    "status": n.status,
-                    "failed": _failed(n.status, n.error),
-                    "request_headers": red.headers(
-                        f"network[{i}].request_headers", n.request_headers
-                    ),
-                    "response_headers": red.headers(
-                        f"network[{i}].response_headers", n.response_headers
-                    ),
-                    "timing": n.timing,
-                    "request_size": n.request_size,
-                    "response_size": n.response_size,
-                    "request_body": red.body(f"network[{i}].request_body", n.request_body),
-                    "response_body": red.body(f"network[{i}].response_body", n.response_body),
-                    "error": red.text(f"network[{i}].error", n.error),
-                    "started_at": n.started_at,
-                }
-                for i, n in enumerate(data.network)
-            ],
-        )
+    common = {"bug_id": bug.id, "workspace_id": bug.workspace_id, "project_id": bug.project_id}
+    await captures.insert_captures(session, common, logs, network)
     # Checked after the captures are written on purpose: nothing above survives a failure here
     # (the request's transaction rolls back as a whole; tests prove it).
     await _check_assignee(session, bug.workspace_id, data.assignee_id)

@@ -21,11 +21,11 @@ Use in a route:
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import delete, select, text
@@ -62,8 +62,9 @@ def credential_scope(principal: Principal) -> str:
 def request_hash(raw: bytes) -> str:
     """Hash of the canonical JSON body: key order and whitespace don't make a different request."""
     try:
-        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
+        canonical = orjson.dumps(orjson.loads(raw), option=orjson.OPT_SORT_KEYS)
+    except (ValueError, TypeError):
+        # Not JSON orjson takes (NaN, lone surrogates, huge integers): the bytes as sent.
         canonical = raw
     return hashlib.sha256(canonical).hexdigest()
 
@@ -120,9 +121,9 @@ async def begin(
     route: str,
 ) -> Idempotency:
     scope = credential_scope(principal)
-    idem = Idempotency(key, scope, route, request_hash(await request.body()))
     if key is None:
-        return idem
+        return Idempotency(None, scope, route, "")
+    idem = Idempotency(key, scope, route, request_hash(await request.body()))
     if session.get_bind().dialect.name == "postgresql":
         got = (
             await session.execute(

@@ -10,7 +10,6 @@ from typing import cast
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, Storage
-from limits.aio.strategies import FixedWindowRateLimiter
 from limits.storage import storage_from_string
 
 
@@ -42,7 +41,6 @@ class RateLimiter:
             )
         else:
             self.storage = MemoryStorage()
-        self.limiter = FixedWindowRateLimiter(self.storage)
         self._parsed: dict[str, RateLimitItem] = {}
 
     def _item(self, spec: str) -> RateLimitItem:
@@ -51,19 +49,32 @@ class RateLimiter:
         return self._parsed[spec]
 
     async def hit(self, spec: str, *keys: str, cost: int = 1) -> LimitResult:
-        item = self._item(spec)
-        allowed = await self.limiter.hit(item, *keys, cost=cost)
-        stats = await self.limiter.get_window_stats(item, *keys)
-        reset_after = max(0, math.ceil(stats.reset_time - time.time()))
-        return LimitResult(allowed, item.amount, stats.remaining, reset_after)
+        result = await self.check([(spec, keys)], cost=cost)
+        assert result is not None
+        return result
 
-    async def check(self, specs: list[tuple[str, tuple[str, ...]]]) -> LimitResult | None:
-        """Hit every (spec, keys) budget; returns the tightest result (the refusing one first)."""
-        tightest: LimitResult | None = None
+    async def check(
+        self, specs: list[tuple[str, tuple[str, ...]]], *, cost: int = 1
+    ) -> LimitResult | None:
+        """Spend `cost` from every (spec, keys) budget, stopping at the first one that refuses;
+        returns the refusing budget's result, else the tightest one.
+
+        One counter increment per budget and one expiry read for the budget reported: these run
+        on every intake request, so the per-budget stats call of `limits` (two more Redis round
+        trips each) is not used."""
+        tightest: tuple[RateLimitItem, str, int] | None = None
+        refused = False
         for spec, keys in specs:
-            res = await self.hit(spec, *keys)
-            if not res.allowed:
-                return res
-            if tightest is None or res.remaining < tightest.remaining:
-                tightest = res
-        return tightest
+            item = self._item(spec)
+            key = item.key_for(*keys)
+            count = await self.storage.incr(key, item.get_expiry(), amount=cost)
+            if count > item.amount:
+                tightest, refused = (item, key, count), True
+                break
+            if tightest is None or item.amount - count < tightest[0].amount - tightest[2]:
+                tightest = (item, key, count)
+        if tightest is None:
+            return None
+        item, key, count = tightest
+        reset_after = max(0, math.ceil(await self.storage.get_expiry(key) - time.time()))
+        return LimitResult(not refused, item.amount, max(0, item.amount - count), reset_after)

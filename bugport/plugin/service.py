@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport.auth.principal import Principal
 from bugport.bug import service as bug_service
-from bugport.bug.schemas import BugData
 from bugport.errors import BugPortError
 from bugport.media import service as media_service
 from bugport.media.service import Runtime, UploadSpec
@@ -21,10 +20,10 @@ from bugport.plugin.schemas import CaptureCreate
 async def create_capture(
     session: AsyncSession, rt: Runtime, principal: Principal, body: CaptureCreate
 ) -> tuple[Bug, list[dict[str, Any]]]:
-    data = BugData.model_validate(body.model_dump(exclude={"project_id", "attachments"}))
-    # Access (404 / 403 for viewers) is checked by create_bug, exactly as for POST /v1/bugs.
+    # CaptureCreate is a BugData (validated once, by the route). Access (404 / 403 for
+    # viewers) is checked by create_bug, exactly as for POST /v1/bugs.
     bug = await bug_service.create_bug(
-        session, principal, data, source="extension", project_id=body.project_id
+        session, principal, body, source="extension", project_id=body.project_id
     )
     results: list[dict[str, Any]] = []
     for i, att in enumerate(body.attachments):

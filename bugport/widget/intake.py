@@ -17,19 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport.auth.principal import Principal
 from bugport.bug import service as bug_service
-from bugport.bug.schemas import (
-    MAX_LOGS,
-    MAX_NETWORK,
-    BoundedJSON,
-    Environment,
-    LogIn,
-    NetworkIn,
-    ReporterIn,
-)
+from bugport.bug.schemas import ReportContent, ReporterIn
 from bugport.db import Session
 from bugport.kit import idempotency
 from bugport.kit.idempotency import IdempotencyKey
-from bugport.kit.schemas import InputModel, OutputModel
+from bugport.kit.schemas import OutputModel
 from bugport.widget import media_flow as widget_media
 from bugport.widget.auth import WidgetCaller
 
@@ -40,20 +32,12 @@ router = APIRouter(prefix="/widget", tags=["widget"])
 # ---- shapes -------------------------------------------------------------------------------------
 
 
-class WidgetBugCreate(InputModel):
+class WidgetBugCreate(ReportContent):
     """What a visitor's report may carry. The project comes from the key and the source is always
     `widget`; triage fields (status, severity, priority, assignee, labels) are the team's: sending
     any of them, or `project_id`, is a 422."""
 
-    title: str = Field(min_length=1, max_length=300)
-    description: str | None = Field(default=None, max_length=50_000)
     reporter: ReporterIn | None = None
-    page_url: str | None = Field(default=None, max_length=8192)
-    environment: Environment = Field(default_factory=Environment)
-    metadata: BoundedJSON = Field(default_factory=dict)
-    repro_steps: str | None = Field(default=None, max_length=20_000)
-    logs: list[LogIn] = Field(default_factory=list, max_length=MAX_LOGS)
-    network: list[NetworkIn] = Field(default_factory=list, max_length=MAX_NETWORK)
     media_ids: list[uuid.UUID] = Field(
         default_factory=list,
         max_length=MAX_MEDIA_PER_REPORT,
@@ -80,8 +64,10 @@ async def create_report(session: AsyncSession, principal: Principal, body: Widge
     label = (body.reporter.name or body.reporter.email) if body.reporter else None
     actor = f"widget: {label}" if label else "widget"
     media = await widget_media.attachable(session, principal, list(dict.fromkeys(body.media_ids)))
-    data = bug_service.BugData.model_validate(
-        body.model_dump(exclude={"media_ids", "reporter"}, exclude_unset=True)
+    # The content is already validated (ReportContent is shared): triage fields take their
+    # defaults without a second validation pass over the logs and network entries.
+    data = bug_service.BugData.model_construct(
+        **{name: getattr(body, name) for name in ReportContent.model_fields}
     )
     reporter = bug_service.ReporterInfo(
         name=body.reporter.name if body.reporter else None,
