@@ -20,9 +20,6 @@ from bugport.bug.schemas import LogIn, NetworkIn
 from bugport.kit.redaction import Redactor
 from bugport.models import BugLog, BugNetwork
 
-# Filled by the caller: the same for every row of one report.
-_COMMON = ("id", "bug_id", "workspace_id", "project_id")
-
 
 def failed(status: int | None, error: str | None) -> bool:
     return bool(error) or not status or status >= 400
@@ -75,6 +72,8 @@ def network_rows(network: list[NetworkIn], red: Redactor) -> list[dict[str, Any]
 def _json_default(value: Any) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
@@ -86,30 +85,20 @@ def _pg_statement(table: Table, session: AsyncSession) -> str:
     if table.name not in _PG_SQL:
         dialect = session.get_bind().dialect
         quote = dialect.identifier_preparer.quote
-        cols = [c for c in table.columns if c.name not in _COMMON]
-        names = ", ".join(quote(c.name) for c in table.columns)
+        cols = [c for c in table.columns if c.name != "id"]
+        names = ", ".join(quote(c.name) for c in cols)
         record = ", ".join(f"{quote(c.name)} {c.type.compile(dialect=dialect)}" for c in cols)
-
-        def pick(name: str) -> str:
-            if name == "id":
-                return "gen_random_uuid()"
-            return f"CAST(:{name} AS uuid)" if name in _COMMON else f"r.{quote(name)}"
-
-        picked = ", ".join(pick(c.name) for c in table.columns)
+        picked = ", ".join(f"r.{quote(c.name)}" for c in cols)
         _PG_SQL[table.name] = (
-            f"INSERT INTO {table.name} ({names}) SELECT {picked} "
+            f"INSERT INTO {table.name} (id, {names}) SELECT gen_random_uuid(), {picked} "
             f"FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({record})"
         )
     return _PG_SQL[table.name]
 
 
-async def insert_entries(
-    session: AsyncSession,
-    table: Table,
-    common: dict[str, uuid.UUID],
-    rows: list[dict[str, Any]],
-) -> None:
-    """Insert a report's rows into bug_logs or bug_network in one statement."""
+async def insert_entries(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows (each with bug_id, workspace_id, project_id) into bug_logs or bug_network in
+    one statement, whatever the number of reports they belong to."""
     if not rows:
         return
     if session.get_bind().dialect.name == "postgresql":
@@ -118,16 +107,13 @@ async def insert_entries(
         except TypeError:
             # orjson refuses lone surrogates; the json module writes them as escapes.
             payload = json.dumps(rows, ensure_ascii=False, default=_json_default)
-        await session.execute(text(_pg_statement(table, session)), {**common, "rows": payload})
+        await session.execute(text(_pg_statement(table, session)), {"rows": payload})
         return
-    await session.execute(table.insert(), [{"id": uuid.uuid4(), **common, **row} for row in rows])
+    await session.execute(table.insert(), [{"id": uuid.uuid4(), **row} for row in rows])
 
 
 async def insert_captures(
-    session: AsyncSession,
-    common: dict[str, uuid.UUID],
-    logs: list[dict[str, Any]],
-    network: list[dict[str, Any]],
+    session: AsyncSession, logs: list[dict[str, Any]], network: list[dict[str, Any]]
 ) -> None:
-    await insert_entries(session, BugLog.__table__, common, logs)  # type: ignore[arg-type]
-    await insert_entries(session, BugNetwork.__table__, common, network)  # type: ignore[arg-type]
+    await insert_entries(session, BugLog.__table__, logs)  # type: ignore[arg-type]
+    await insert_entries(session, BugNetwork.__table__, network)  # type: ignore[arg-type]

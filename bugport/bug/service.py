@@ -12,12 +12,12 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError
-from sqlalchemy import delete, update
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport import authz
 from bugport.auth.principal import Principal
-from bugport.bug import activity, captures, repository
+from bugport.bug import activity, repository, writer
 from bugport.bug.schemas import (
     MAX_ENTRY_BYTES,
     MAX_LOGS_BYTES,
@@ -28,18 +28,10 @@ from bugport.bug.schemas import (
 )
 from bugport.errors import NotFound, PayloadTooLarge, ValidationFailed
 from bugport.kit.pagination import PageParams
-from bugport.kit.redaction import Redactor
 from bugport.models import Bug, Project
 from bugport.models.base import utcnow
 
-
-@dataclass(frozen=True)
-class ReporterInfo:
-    """Who reported: a signed-in user, or the name/email a widget visitor typed."""
-
-    user_id: uuid.UUID | None = None
-    name: str | None = None
-    email: str | None = None
+ReporterInfo = writer.Reporter
 
 
 def reporter_of(principal: Principal) -> ReporterInfo:
@@ -49,8 +41,7 @@ def reporter_of(principal: Principal) -> ReporterInfo:
     return ReporterInfo(user.id, user.name, user.email)
 
 
-def redactor_for(project: Project) -> Redactor:
-    return Redactor.for_project(project.redact_headers or [], project.redact_params or [])
+redactor_for = writer.redactor_for
 
 
 def _entry_size(entry: BaseModel) -> int:
@@ -125,89 +116,32 @@ async def create_bug(
     reporter: ReporterInfo | None = None,
     actor_label: str | None = None,
 ) -> Bug:
-    """Create a report with its logs, network entries and `created` activity in the caller's
-    transaction. Redaction runs before anything is written; the human key comes from the
-    project's counter, bumped under its row lock, so keys have no gaps or duplicates."""
+    """Create one report with its logs, network entries and `created` activity in the caller's
+    transaction, through the shared writer (bug/writer.py)."""
     project = await _authorize_create(session, principal, project_id)
     if principal.kind == "mcp_token":
         source = "mcp"
     check_sizes(data)
-    if reporter is None:
-        reporter = reporter_of(principal)
-    red = redactor_for(project)
-    now = utcnow()
-
-    # Everything that needs no lock is done first: the project row lock below is held until
-    # commit, and every other report of the project waits for it.
-    env = data.environment.model_dump(exclude_none=True)
-    fields = {
-        "title": red.text("title", data.title) or "",
-        "description": red.text("description", data.description),
-        "page_url": red.url("page_url", data.page_url),
-        "environment": red.json("environment", env),
-        "custom_metadata": red.json("metadata", data.metadata),
-        "repro_steps": red.text("repro_steps", data.repro_steps),
-    }
-    logs = captures.log_rows(data.logs, red)
-    network = captures.network_rows(data.network, red)
-
-    # UPDATE … RETURNING takes the project row lock until commit (PostgreSQL); SQLite transactions
-    # are BEGIN IMMEDIATE. A rolled-back create gives its number back with the rollback.
-    number = (
-        await session.execute(
-            update(Project)
-            .where(Project.id == project.id)
-            .values(bug_counter=Project.bug_counter + 1)
-            .returning(Project.bug_counter)
-            .execution_options(synchronize_session=False)
-        )
-    ).scalar_one()
-
-    bug = Bug(
-        id=uuid.uuid4(),
-        workspace_id=project.workspace_id,
-        project_id=project.id,
-        number=number,
-        key=f"{project.key}-{number}",
-        status=data.status,
-        severity=data.severity,
-        severity_rank=SEVERITY_RANK[data.severity],
-        priority=data.priority,
-        assignee_id=None,
-        labels=data.labels,
-        reporter_user_id=reporter.user_id,
-        reporter_name=reporter.name,
-        reporter_email=reporter.email.lower() if reporter.email else None,
+    await _check_assignee(session, project.workspace_id, data.assignee_id)
+    report = writer.prepare(
+        project,
+        data,
         source=source,
-        log_count=len(logs),
-        network_count=len(network),
-        failed_request_count=sum(1 for n in network if n["failed"]),
-        created_at=now,
-        updated_at=now,
-        **fields,
+        reporter=reporter or reporter_of(principal),
+        actor=writer.Actor(*activity.actor_of(principal, actor_label)),
+        triage=writer.Triage(
+            status=data.status,
+            severity=data.severity,
+            priority=data.priority,
+            assignee_id=data.assignee_id,
+            labels=data.labels,
+        ),
     )
-    session.add(bug)
-    await session.flush()
-    common = {"bug_id": bug.id, "workspace_id": bug.workspace_id, "project_id": bug.project_id}
-    await captures.insert_captures(session, common, logs, network)
-    # Checked after the captures are written on purpose: nothing above survives a failure here
-    # (the request's transaction rolls back as a whole; tests prove it).
-    await _check_assignee(session, bug.workspace_id, data.assignee_id)
-    bug.assignee_id = data.assignee_id
-    bug.redactions = red.receipts
-    await activity.record(
-        session,
-        bug,
-        principal,
-        "created",
-        {"source": source, "key": bug.key},
-        actor_label=actor_label,
-    )
-    await session.flush()
+    (bug,) = await writer.write(session, [report])
     # Projects mapped to a tracker with auto_push queue the push (it runs after the commit).
-    from bugport.connector.tasks import bug_created
+    from bugport.connector.tasks import bugs_created
 
-    await bug_created(session, bug)
+    await bugs_created(session, [bug])
     return bug
 
 

@@ -137,19 +137,34 @@ async def drain(state: Any) -> None:
     await state.jobs.drain()
 
 
-async def bug_created(session: AsyncSession, bug: Bug) -> None:
-    """Auto-push: a new bug in a project whose target has auto_push on is queued at once."""
+async def bugs_created(session: AsyncSession, bugs: list[Bug]) -> None:
+    """Auto-push: new bugs in projects whose target has auto_push on are queued at once (one
+    lookup for all the projects of a batch)."""
+    from sqlalchemy import select
+
     from bugport.models import TrackerTarget
 
-    target = await session.get(TrackerTarget, bug.project_id)
-    if target is None or not target.auto_push:
+    if not bugs:
         return
-    out = await push_mod.request_push(
-        session,
-        workspace_id=bug.workspace_id,
-        project_id=bug.project_id,
-        bug_id=bug.id,
-        requested_by_id=None,
+    project_ids = {b.project_id for b in bugs}
+    auto = set(
+        (
+            await session.execute(
+                select(TrackerTarget.project_id).where(
+                    TrackerTarget.project_id.in_(project_ids), TrackerTarget.auto_push.is_(True)
+                )
+            )
+        ).scalars()
     )
-    if out is not None and out[1]:
-        schedule_after_commit(session, out[0].id)
+    for bug in bugs:
+        if bug.project_id not in auto:
+            continue
+        out = await push_mod.request_push(
+            session,
+            workspace_id=bug.workspace_id,
+            project_id=bug.project_id,
+            bug_id=bug.id,
+            requested_by_id=None,
+        )
+        if out is not None and out[1]:
+            schedule_after_commit(session, out[0].id)
