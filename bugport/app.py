@@ -153,6 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from bugport.billing.gateway import close as close_stripe
 
         await close_stripe(app.state)
+        await app.state.widget_intake.drain()
         stop.set()
         if ticker is not None:
             await ticker
@@ -182,6 +183,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limiter = RateLimiter(settings.redis_url, settings.redis_namespace)
     app.state.storage = make_storage(settings)
     app.state.jobs = Jobs(settings, JobContext(settings, app.state.sessionmaker, app.state.storage))
+    from bugport.widget.auth import KeyCache
+    from bugport.widget.batch import make_batcher
+
+    app.state.widget_key_cache = KeyCache()
+    app.state.widget_intake = make_batcher(app.state.sessionmaker)
     app.state.redis = None
     if settings.redis_url:
         import redis.asyncio as aioredis

@@ -25,6 +25,7 @@ from bugport.bug.schemas import (
     SEVERITY_RANK,
     BugData,
     BugUpdate,
+    ReportContent,
 )
 from bugport.errors import NotFound, PayloadTooLarge, ValidationFailed
 from bugport.kit.pagination import PageParams
@@ -53,7 +54,7 @@ def _entry_size(entry: BaseModel) -> int:
         return len(dumped.encode("utf-8", "surrogatepass"))
 
 
-def check_sizes(data: BugData) -> None:
+def check_sizes(data: ReportContent) -> None:
     """Byte limits per entry and per array (413 naming the field); counts and string lengths are
     already enforced by the schema (422)."""
     for name, entries, cap in (

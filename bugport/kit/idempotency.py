@@ -21,6 +21,7 @@ Use in a route:
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
@@ -28,11 +29,13 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Header, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import delete, select, text
+from sqlalchemy import Table, bindparam, delete, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport.auth.principal import Principal
-from bugport.errors import Conflict, ValidationFailed
+from bugport.errors import BugPortError, Conflict, ValidationFailed
 from bugport.models import IdempotencyRecord
 from bugport.models.base import utcnow
 
@@ -147,17 +150,144 @@ async def begin(
     if rec is None:
         return idem
     if rec.request_hash != idem.hash:
-        raise ValidationFailed(
-            "header.Idempotency-Key",
-            "This Idempotency-Key was already used with a different body.",
-            code="idempotency_key_reused",
-        )
-    idem.replay = JSONResponse(
+        raise reused()
+    idem.replay = _replay(rec)
+    return idem
+
+
+def _replay(rec: IdempotencyRecord) -> JSONResponse:
+    return JSONResponse(
         rec.body,
         status_code=rec.status_code,
         headers={**(rec.headers or {}), REPLAYED_HEADER: "true"},
     )
-    return idem
+
+
+# ---- many requests in one transaction (group commit, kit/batching.py) ---------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    scope: str
+    route: str
+    key: str
+    hash: str
+
+
+def reused() -> ValidationFailed:
+    return ValidationFailed(
+        "header.Idempotency-Key",
+        "This Idempotency-Key was already used with a different body.",
+        code="idempotency_key_reused",
+    )
+
+
+async def claim_many(
+    session: AsyncSession, claims: list[Claim]
+) -> list[IdempotencyRecord | BugPortError | None]:
+    """Claim distinct keys for requests written together. Per claim: None = claimed (write, then
+    `complete_many`), a record = the stored first response to replay, or the error to answer.
+
+    The claim is a row inserted up front (ON CONFLICT: an expired record is taken over, a live one
+    is left alone). A second request with the same key in another transaction waits on that row
+    until the first commits and then replays it; in the same transaction (the caller dedupes) it
+    never gets here."""
+    if not claims:
+        return []
+    now = utcnow()
+    table: Table = IdempotencyRecord.__table__  # type: ignore[assignment]
+    dialect = session.get_bind().dialect.name
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert_(table).values(
+        [
+            {
+                "id": uuid.uuid4(),
+                "scope": c.scope,
+                "route": c.route,
+                "key": c.key,
+                "request_hash": c.hash,
+                "status_code": 0,  # completed before commit; nobody sees a claim
+                "body": {},
+                "headers": {},
+                "created_at": now,
+                "expires_at": now + TTL,
+                "resource_id": None,
+            }
+            for c in claims
+        ]
+    )
+    names = ("request_hash", "status_code", "body", "headers", "created_at", "expires_at")
+    upsert = stmt.on_conflict_do_update(
+        index_elements=["scope", "route", "key"],
+        set_={n: stmt.excluded[n] for n in names} | {"resource_id": None},
+        where=table.c.expires_at <= now,
+    ).returning(table.c.scope, table.c.route, table.c.key)
+    won = {tuple(row) for row in await session.execute(upsert)}
+    lost = [c for c in claims if (c.scope, c.route, c.key) not in won]
+    stored: dict[tuple[str, str, str], IdempotencyRecord] = {}
+    if lost:
+        rows = await session.execute(
+            select(IdempotencyRecord).where(
+                tuple_(IdempotencyRecord.scope, IdempotencyRecord.route, IdempotencyRecord.key).in_(
+                    [(c.scope, c.route, c.key) for c in lost]
+                )
+            )
+        )
+        stored = {(r.scope, r.route, r.key): r for r in rows.scalars()}
+    out: list[IdempotencyRecord | BugPortError | None] = []
+    for c in claims:
+        if (c.scope, c.route, c.key) in won:
+            out.append(None)
+            continue
+        rec = stored.get((c.scope, c.route, c.key))
+        if rec is None:
+            out.append(
+                Conflict(
+                    "A request with this Idempotency-Key is still being processed; retry shortly.",
+                    code="idempotency_in_progress",
+                )
+            )
+        elif rec.request_hash != c.hash:
+            out.append(reused())
+        else:
+            out.append(rec)
+    return out
+
+
+async def complete_many(
+    session: AsyncSession,
+    done: list[tuple[Claim, int, Any, dict[str, str], Any]],
+) -> None:
+    """Store each claimed request's response: (claim, status, body, headers, resource id)."""
+    if not done:
+        return
+    table: Table = IdempotencyRecord.__table__  # type: ignore[assignment]
+    await session.execute(
+        update(table)
+        .where(
+            table.c.scope == bindparam("b_scope"),
+            table.c.route == bindparam("b_route"),
+            table.c.key == bindparam("b_key"),
+        )
+        .values(
+            status_code=bindparam("b_status"),
+            body=bindparam("b_body"),
+            headers=bindparam("b_headers"),
+            resource_id=bindparam("b_resource"),
+        ),
+        [
+            {
+                "b_scope": c.scope,
+                "b_route": c.route,
+                "b_key": c.key,
+                "b_status": status,
+                "b_body": body,
+                "b_headers": headers,
+                "b_resource": resource_id,
+            }
+            for c, status, body, headers, resource_id in done
+        ],
+    )
 
 
 async def sweep(session: AsyncSession) -> int:

@@ -4,16 +4,30 @@ before the route's body is used, so a refused or limited request creates nothing
 
 from __future__ import annotations
 
+import time
+import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
-from bugport.auth.dependencies import require
+from bugport.auth.credentials import bearer_token
+from bugport.auth.dependencies import AUTH_MARKER, PRINCIPAL_HOOKS, require
 from bugport.auth.principal import Principal
-from bugport.errors import Forbidden, RateLimited
+from bugport.errors import Forbidden, RateLimited, Unauthorized
 from bugport.kit.client_ip import client_ip
+from bugport.kit.crypto import hash_token, token_is_well_formed
 from bugport.kit.ratelimit import LimitResult, RateLimiter
+from bugport.models import WidgetKey
+from bugport.models.base import utcnow
 from bugport.widget_key import origins
+from bugport.widget_key.service import (
+    GENERATION,
+    PREFIX,
+    find_key,
+    invalid_key,
+    is_live,
+    widget_principal,
+)
 
 _widget_key = require(kinds=("widget_key",))
 
@@ -42,11 +56,7 @@ async def intake_limits(request: Request, principal: Principal) -> LimitResult |
     )
 
 
-async def widget_caller(
-    request: Request,
-    response: Response,
-    principal: Annotated[Principal, Depends(_widget_key)],
-) -> Principal:
+def check_origin(request: Request, principal: Principal) -> None:
     header = request.headers.get("origin")
     if not origins.allowed(header, principal.credential.allowed_origins):
         shown = header if header else "(none)"
@@ -54,6 +64,9 @@ async def widget_caller(
             f"Origin {shown} is not allowed for this widget key. Add the page's exact origin "
             "(scheme://host[:port]) to the key's allowed origins."
         )
+
+
+async def spend_budgets(request: Request, response: Response, principal: Principal) -> None:
     result = await intake_limits(request, principal)
     if result is not None:
         if not result.allowed:
@@ -65,7 +78,94 @@ async def widget_caller(
         # their own Response (idempotent intake) copy them from request.state.
         response.headers.update(result.headers())
         request.state.widget_limit_headers = result.headers()
+
+
+async def widget_caller(
+    request: Request,
+    response: Response,
+    principal: Annotated[Principal, Depends(_widget_key)],
+) -> Principal:
+    check_origin(request, principal)
+    await spend_budgets(request, response, principal)
     return principal
 
 
 WidgetCaller = Annotated[Principal, Depends(widget_caller)]
+
+
+# ---- report intake: the same chain without a database transaction per request ----------------
+
+
+class KeyCache:
+    """Live widget keys by token hash, for report intake only (POST /v1/widget/bugs).
+
+    Intake checks key, origin and budgets against this cache, then the batch writer checks the
+    key, its origins and its project again inside the transaction that stores the report
+    (widget/batch.py): a revoked or narrowed key stores nothing from the moment its change
+    commits, whatever the cache holds. Entries live TTL seconds and are dropped at once in
+    this process when any key changes (widget_key.service.GENERATION)."""
+
+    TTL = 5.0
+    MAX_ENTRIES = 10_000
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, int, WidgetKey]] = {}
+
+    def get(self, token_hash: str) -> WidgetKey | None:
+        hit = self._entries.get(token_hash)
+        if hit is None:
+            return None
+        at, generation, key = hit
+        if generation != GENERATION.value or time.monotonic() - at > self.TTL:
+            self._entries.pop(token_hash, None)
+            return None
+        return key
+
+    def put(self, token_hash: str, key: WidgetKey) -> None:
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[token_hash] = (time.monotonic(), GENERATION.value, key)
+
+    def forget(self, key_id: uuid.UUID) -> None:
+        for h, (_, _, key) in list(self._entries.items()):
+            if key.id == key_id:
+                del self._entries[h]
+
+
+async def _cached_key(request: Request, token: str) -> WidgetKey:
+    cache: KeyCache = request.app.state.widget_key_cache
+    token_hash = hash_token(token)
+    key = cache.get(token_hash)
+    if key is None:
+        async with request.app.state.sessionmaker() as session:
+            key = await find_key(session, token_hash)
+        if key is None:
+            raise invalid_key()
+        cache.put(token_hash, key)
+    if not is_live(key, utcnow()):
+        raise invalid_key()
+    return key
+
+
+async def intake_caller(request: Request, response: Response) -> Principal:
+    """Widget key → allowed Origin → budgets, for report intake. Anything that is not a widget
+    key is answered by the general chain (401 / 403 exactly as on every route)."""
+    token = bearer_token(request)
+    if token is None or not token.startswith(PREFIX):
+        async with request.app.state.sessionmaker() as session:
+            await _widget_key(request, session)  # raises: not a widget key
+        raise AssertionError("unreachable: a non-widget credential was accepted")
+    if not token_is_well_formed(token, PREFIX):
+        raise Unauthorized("The widget key is malformed.", code="invalid_token")
+    key = await _cached_key(request, token)
+    principal = widget_principal(key)
+    request.state.principal = principal
+    for hook in PRINCIPAL_HOOKS:
+        hook(request, principal)
+    check_origin(request, principal)
+    await spend_budgets(request, response, principal)
+    return principal
+
+
+setattr(intake_caller, AUTH_MARKER, (frozenset({"widget_key"}), ()))
+IntakeCaller = Annotated[Principal, Depends(intake_caller)]

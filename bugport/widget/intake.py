@@ -8,22 +8,19 @@ an upload's status), never bug or media content or download URLs."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport.auth.principal import Principal
 from bugport.bug import service as bug_service
 from bugport.bug.schemas import ReportContent, ReporterIn
-from bugport.db import Session
 from bugport.kit import idempotency
 from bugport.kit.idempotency import IdempotencyKey
 from bugport.kit.schemas import OutputModel
-from bugport.widget import media_flow as widget_media
-from bugport.widget.auth import WidgetCaller
+from bugport.widget import batch
+from bugport.widget.auth import IntakeCaller
 
 MAX_MEDIA_PER_REPORT = 10
 router = APIRouter(prefix="/widget", tags=["widget"])
@@ -50,47 +47,31 @@ class WidgetBugCreated(OutputModel):
     key: str = Field(description="The report's human key (e.g. WEB-42), to show the visitor.")
 
 
-# ---- service ------------------------------------------------------------------------------------
-
-
-def _project_of(principal: Principal) -> uuid.UUID:
-    assert principal.project_ids and len(principal.project_ids) == 1
-    return next(iter(principal.project_ids))
-
-
-async def create_report(session: AsyncSession, principal: Principal, body: WidgetBugCreate) -> Any:
-    """The report, in the request's transaction, with its uploads attached (all or nothing)."""
-    project_id = _project_of(principal)
-    label = (body.reporter.name or body.reporter.email) if body.reporter else None
-    actor = f"widget: {label}" if label else "widget"
-    media = await widget_media.attachable(session, principal, list(dict.fromkeys(body.media_ids)))
-    # The content is already validated (ReportContent is shared): triage fields take their
-    # defaults without a second validation pass over the logs and network entries.
-    data = bug_service.BugData.model_construct(
-        **{name: getattr(body, name) for name in ReportContent.model_fields}
-    )
-    reporter = bug_service.ReporterInfo(
-        name=body.reporter.name if body.reporter else None,
-        email=body.reporter.email if body.reporter else None,
-    )
-    bug = await bug_service.create_bug(
-        session,
-        principal,
-        data,
-        source="widget",
-        project_id=project_id,
-        reporter=reporter,
-        actor_label=actor,
-    )
-    await widget_media.attach(session, principal, bug, media, actor)
-    return bug
-
-
-# ---- routes -------------------------------------------------------------------------------------
+# ---- route --------------------------------------------------------------------------------------
 
 
 def _limit_headers(request: Request) -> dict[str, str]:
     return dict(getattr(request.state, "widget_limit_headers", None) or {})
+
+
+def _report(
+    body: WidgetBugCreate, principal: Principal, request: Request, idem_key: str | None
+) -> batch.Report:
+    label = (body.reporter.name or body.reporter.email) if body.reporter else None
+    reporter = bug_service.ReporterInfo(
+        name=body.reporter.name if body.reporter else None,
+        email=body.reporter.email if body.reporter else None,
+    )
+    assert principal.credential_id is not None
+    return batch.Report(
+        key_id=principal.credential_id,
+        origin=request.headers.get("origin"),
+        content=body,
+        reporter=reporter,
+        actor_label=f"widget: {label}" if label else "widget",
+        media_ids=body.media_ids,
+        claim=None,
+    )
 
 
 @router.post(
@@ -99,28 +80,27 @@ def _limit_headers(request: Request) -> dict[str, str]:
     response_model=WidgetBugCreated,
     summary="Submit a report from the widget (widget key, allowed origin)",
     description="Redacted like every report; `media_ids` attach completed widget uploads. "
-    "Honours `Idempotency-Key`. Body limit `BUGPORT_WIDGET_MAX_REPORT_BYTES` (413).",
+    "Honours `Idempotency-Key` (a repeat, even one still in flight, answers with the first "
+    "response). Body limit `BUGPORT_WIDGET_MAX_REPORT_BYTES` (413).",
 )
 async def submit_report(
     body: WidgetBugCreate,
-    principal: WidgetCaller,
-    session: Session,
+    principal: IntakeCaller,
     request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    idem = await idempotency.begin(
-        request, session, principal, idempotency_key, route="POST /v1/widget/bugs"
-    )
-    if idem.replay is not None:
-        idem.replay.headers.update(_limit_headers(request))
-        return idem.replay
-    bug = await create_report(session, principal, body)
-    resp = await idem.respond(
-        session,
-        201,
-        WidgetBugCreated(id=bug.id, key=bug.key).model_dump(mode="json"),
-        headers={"Location": f"/v1/bugs/{bug.id}"},
-        resource_id=bug.id,
-    )
-    resp.headers.update(_limit_headers(request))
-    return resp
+    bug_service.check_sizes(body)
+    report = _report(body, principal, request, idempotency_key)
+    if idempotency_key is not None:
+        report.claim = idempotency.Claim(
+            scope=idempotency.credential_scope(principal),
+            route=batch.ROUTE,
+            key=idempotency_key,
+            hash=idempotency.request_hash(await request.body()),
+        )
+    # Written with the reports that arrived meanwhile, in one transaction (widget/batch.py).
+    stored = await request.app.state.widget_intake.submit(report)
+    headers = {**stored.headers, **_limit_headers(request)}
+    if stored.replayed:
+        headers[idempotency.REPLAYED_HEADER] = "true"
+    return JSONResponse(stored.body, status_code=stored.status, headers=headers)

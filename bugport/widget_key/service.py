@@ -182,22 +182,18 @@ async def rotate_key(
     return new, secret
 
 
-async def resolve_widget_key(token: str, request: Request, session: AsyncSession) -> Principal:
-    """`bp_pub_…` → Principal. The checksum is checked before any lookup; unknown, disabled,
-    revoked and expired keys are all the same 401 (no oracle for which one it was)."""
-    if not token_is_well_formed(token, PREFIX):
-        raise Unauthorized("The widget key is malformed.", code="invalid_token")
-    key = (
-        await session.execute(select(WidgetKey).where(WidgetKey.key_hash == hash_token(token)))
+def invalid_key() -> Unauthorized:
+    # Unknown, disabled, revoked and expired keys are all the same 401 (no oracle).
+    return Unauthorized("The widget key is invalid, disabled or revoked.", code="invalid_token")
+
+
+async def find_key(session: AsyncSession, token_hash: str) -> WidgetKey | None:
+    return (
+        await session.execute(select(WidgetKey).where(WidgetKey.key_hash == token_hash))
     ).scalar_one_or_none()
-    now = utcnow()
-    if key is None or not is_live(key, now):
-        raise Unauthorized("The widget key is invalid, disabled or revoked.", code="invalid_token")
-    if key.last_used_at is None or now - key.last_used_at > LAST_USED_GRANULARITY:
-        # A plain UPDATE, not an ORM change, so it never conflicts with the request's own writes.
-        await session.execute(
-            update(WidgetKey).where(WidgetKey.id == key.id).values(last_used_at=now)
-        )
+
+
+def widget_principal(key: WidgetKey) -> Principal:
     return Principal(
         kind="widget_key",
         workspace_id=key.workspace_id,
@@ -205,6 +201,27 @@ async def resolve_widget_key(token: str, request: Request, session: AsyncSession
         credential_id=key.id,
         credential=key,
     )
+
+
+def last_used_is_stale(key: WidgetKey, now: datetime) -> bool:
+    return key.last_used_at is None or now - key.last_used_at > LAST_USED_GRANULARITY
+
+
+async def resolve_widget_key(token: str, request: Request, session: AsyncSession) -> Principal:
+    """`bp_pub_…` → Principal. The checksum is checked before any lookup; unknown, disabled,
+    revoked and expired keys are all the same 401 (no oracle for which one it was)."""
+    if not token_is_well_formed(token, PREFIX):
+        raise Unauthorized("The widget key is malformed.", code="invalid_token")
+    key = await find_key(session, hash_token(token))
+    now = utcnow()
+    if key is None or not is_live(key, now):
+        raise invalid_key()
+    if last_used_is_stale(key, now):
+        # A plain UPDATE, not an ORM change, so it never conflicts with the request's own writes.
+        await session.execute(
+            update(WidgetKey).where(WidgetKey.id == key.id).values(last_used_at=now)
+        )
+    return widget_principal(key)
 
 
 async def live_origin_rules(session: AsyncSession) -> list[str]:

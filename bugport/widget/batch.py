@@ -1,0 +1,221 @@
+"""Widget reports that arrive together are stored together: one transaction per batch
+(kit/batching.py), through the shared report writer (bug/writer.py).
+
+The request has already checked the body, the key (from a short cache), the origin and the
+budgets. Inside the batch's transaction, for each report, in order:
+1. the key is read again with its project: a key revoked, disabled, expired or narrowed since
+   the cache was filled stores nothing (401 / 403 for that report only);
+2. the named uploads must be completed, unattached uploads of the key's project (422);
+3. its Idempotency-Key is claimed (kit/idempotency.claim_many): a key seen before replays the
+   first response, or is a 422 with a different body;
+4. the survivors are redacted with the project's current rules and written with one statement
+   per table; uploads are attached, responses stored for replay, keys' last-used refreshed.
+If the batch's transaction fails, its reports are written again one by one, so one bad report
+never takes the others down with it."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bugport.auth.principal import Principal
+from bugport.bug import writer
+from bugport.bug.schemas import ReportContent
+from bugport.connector.tasks import bugs_created
+from bugport.db import run_after_commit
+from bugport.errors import BugPortError, ValidationFailed
+from bugport.kit import idempotency
+from bugport.kit.batching import Batcher
+from bugport.models import IdempotencyRecord, Media, Project, WidgetKey
+from bugport.models.base import utcnow
+from bugport.widget import media_flow as widget_media
+from bugport.widget_key import origins
+from bugport.widget_key.service import invalid_key, is_live, last_used_is_stale, widget_principal
+
+log = logging.getLogger("bugport.widget")
+ROUTE = "POST /v1/widget/bugs"
+
+
+@dataclass
+class Report:
+    """One submitted report, as the request checked it."""
+
+    key_id: uuid.UUID
+    origin: str | None
+    content: ReportContent
+    reporter: writer.Reporter
+    actor_label: str
+    media_ids: list[uuid.UUID]
+    claim: idempotency.Claim | None
+
+
+@dataclass
+class Stored:
+    """What the route answers: the new report, or the first response replayed."""
+
+    status: int
+    body: Any
+    headers: dict[str, str]
+    replayed: bool = False
+
+
+Result = Stored | BaseException
+
+
+def _origin_refused(origin: str | None) -> BugPortError:
+    from bugport.widget.auth import OriginNotAllowed
+
+    shown = origin if origin else "(none)"
+    return OriginNotAllowed(
+        f"Origin {shown} is not allowed for this widget key. Add the page's exact origin "
+        "(scheme://host[:port]) to the key's allowed origins."
+    )
+
+
+def created_response(bug_id: uuid.UUID, key: str) -> tuple[dict[str, Any], dict[str, str]]:
+    return {"id": str(bug_id), "key": key}, {"Location": f"/v1/bugs/{bug_id}"}
+
+
+async def _write(session: AsyncSession, reports: list[Report]) -> list[Result]:
+    now = utcnow()
+    results: list[Result | None] = [None] * len(reports)
+
+    # 1. Keys and their projects, read in this transaction.
+    rows = await session.execute(
+        select(WidgetKey, Project)
+        .join(Project, Project.id == WidgetKey.project_id)
+        .where(WidgetKey.id.in_({r.key_id for r in reports}))
+    )
+    keys: dict[uuid.UUID, tuple[WidgetKey, Project]] = {k.id: (k, p) for k, p in rows.tuples()}
+    principals: dict[uuid.UUID, Principal] = {}
+    for i, r in enumerate(reports):
+        found = keys.get(r.key_id)
+        if found is None or not is_live(found[0], now):
+            results[i] = invalid_key()
+        elif not origins.allowed(r.origin, found[0].allowed_origins):
+            results[i] = _origin_refused(r.origin)
+        else:
+            principals.setdefault(r.key_id, widget_principal(found[0]))
+
+    # 2. Uploads to attach (locked; an upload named twice goes to the first report only).
+    media: dict[int, list[Media]] = {}
+    taken: set[uuid.UUID] = set()
+    for i, r in enumerate(reports):
+        if results[i] is not None or not r.media_ids:
+            continue
+        ids = list(dict.fromkeys(r.media_ids))
+        try:
+            media[i] = await widget_media.attachable(session, principals[r.key_id], ids)
+        except BugPortError as exc:
+            results[i] = exc
+            continue
+        twice = [n for n, mid in enumerate(ids) if mid in taken]
+        if twice:
+            results[i] = ValidationFailed(
+                f"body.media_ids.{twice[0]}",
+                "Not a completed, unattached upload of this widget's project.",
+            )
+            continue
+        taken.update(ids)
+
+    # 3. Idempotency: one claim per distinct key; repeats inside the batch follow the first.
+    first_of: dict[tuple[str, str], int] = {}
+    followers: dict[int, int] = {}
+    claims: list[tuple[int, idempotency.Claim]] = []
+    for i, r in enumerate(reports):
+        if results[i] is not None or r.claim is None:
+            continue
+        ident = (r.claim.scope, r.claim.key)
+        if ident in first_of:
+            followers[i] = first_of[ident]
+            continue
+        first_of[ident] = i
+        claims.append((i, r.claim))
+    answers = await idempotency.claim_many(session, [c for _, c in claims])
+    for (i, _), answer in zip(claims, answers, strict=True):
+        if isinstance(answer, IdempotencyRecord):
+            results[i] = Stored(answer.status_code, answer.body, answer.headers or {}, True)
+        elif answer is not None:
+            results[i] = answer
+
+    # 4. Write the survivors.
+    todo = [i for i, r in enumerate(reports) if results[i] is None and i not in followers]
+    prepared = []
+    for i in todo:
+        r = reports[i]
+        _, project = keys[r.key_id]
+        prepared.append(
+            writer.prepare(
+                project,
+                r.content,
+                source="widget",
+                reporter=r.reporter,
+                actor=writer.Actor("widget_key", None, r.actor_label),
+            )
+        )
+    bugs = await writer.write(session, prepared)
+    done: list[tuple[idempotency.Claim, int, Any, dict[str, str], Any]] = []
+    for i, bug in zip(todo, bugs, strict=True):
+        r = reports[i]
+        if i in media:
+            await widget_media.attach(session, principals[r.key_id], bug, media[i], r.actor_label)
+        body, headers = created_response(bug.id, bug.key)
+        results[i] = Stored(201, body, headers)
+        if r.claim is not None:
+            done.append((r.claim, 201, body, headers, bug.id))
+    await idempotency.complete_many(session, done)
+    stale = {k.id for k, _ in keys.values() if k.id in principals and last_used_is_stale(k, now)}
+    if stale:
+        await session.execute(
+            update(WidgetKey).where(WidgetKey.id.in_(stale)).values(last_used_at=now)
+        )
+    await bugs_created(session, bugs)
+
+    # Repeats of a key within the batch answer as a retry after the first would.
+    for i, first in followers.items():
+        lead = results[first]
+        if not isinstance(lead, Stored):
+            results[i] = lead
+        elif reports[i].claim != reports[first].claim:  # same key, different body
+            results[i] = idempotency.reused()
+        else:
+            results[i] = Stored(lead.status, lead.body, lead.headers, True)
+    return [r for r in results if r is not None]
+
+
+async def _transaction(
+    maker: async_sessionmaker[AsyncSession], reports: list[Report]
+) -> list[Result]:
+    async with maker() as session:
+        try:
+            results = await _write(session, reports)
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+        await run_after_commit(session)
+        return results
+
+
+def make_batcher(maker: async_sessionmaker[AsyncSession]) -> Batcher[Report, Stored]:
+    async def write(reports: list[Report]) -> list[Stored | BaseException]:
+        try:
+            return list(await _transaction(maker, reports))
+        except Exception:
+            if len(reports) == 1:
+                raise
+            log.warning("widget batch of %d failed; writing its reports one by one", len(reports))
+        out: list[Stored | BaseException] = []
+        for report in reports:
+            try:
+                out.extend(await _transaction(maker, [report]))
+            except Exception as exc:
+                out.append(exc)
+        return out
+
+    return Batcher(write)
