@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -147,6 +148,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if app.state.jobs.uses_redis
             else asyncio.create_task(run_periodic(app.state.jobs, stop))
         )
+        # Everything loaded at start (modules, routes, schemas, mappers) lives as long as the
+        # process: moved out of the collector's sight, so the full collections that allocation-
+        # heavy requests (intake) trigger don't walk it again and again (~1.5 ms per report).
+        gc.collect()
+        gc.freeze()
         # The remote MCP endpoint's session manager lives as long as the app.
         async with app.state.mcp_running():
             yield

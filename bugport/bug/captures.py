@@ -103,7 +103,8 @@ async def insert_entries(session: AsyncSession, table: Table, rows: list[dict[st
         return
     if session.get_bind().dialect.name == "postgresql":
         try:
-            payload = orjson.dumps(rows).decode()
+            # default=str: ids read back through asyncpg are its own UUID type.
+            payload = orjson.dumps(rows, default=str).decode()
         except TypeError:
             # orjson refuses lone surrogates; the json module writes them as escapes.
             payload = json.dumps(rows, ensure_ascii=False, default=_json_default)

@@ -89,6 +89,7 @@ SENSITIVE_PARAMS = frozenset(
     }
 )
 
+_FRAGMENT = re.compile("|".join(re.escape(f) for f in SENSITIVE_FRAGMENTS))
 _JWT = re.compile(r"\b(eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,})\.([A-Za-z0-9_-]{8,})")
 _BEARER = re.compile(r"\b(Bearer|Basic|Token)\s+([A-Za-z0-9._~+/=-]{8,})", re.IGNORECASE)
 _SCHEMES = ("bearer", "basic", "token")
@@ -116,6 +117,8 @@ class Redactor:
     extra_headers: frozenset[str] = frozenset()
     extra_params: frozenset[str] = frozenset()
     receipts: list[dict[str, str]] = field(default_factory=list)
+    _headers_seen: dict[str, bool] = field(default_factory=dict, repr=False)
+    _params_seen: dict[str, bool] = field(default_factory=dict, repr=False)
 
     @classmethod
     def for_project(cls, headers: Iterable[str] = (), params: Iterable[str] = ()) -> Redactor:
@@ -125,22 +128,30 @@ class Redactor:
         )
 
     # -- name rules ----------------------------------------------------------------------------
+    # A report repeats the same few names hundreds of times (accept, content-type, page...):
+    # each name is judged once per report.
     def header_is_sensitive(self, name: str) -> bool:
-        n = name.strip().lower()
-        return (
-            n in SENSITIVE_HEADERS
-            or n in self.extra_headers
-            or any(f in n for f in SENSITIVE_FRAGMENTS)
-        )
+        hit = self._headers_seen.get(name)
+        if hit is None:
+            n = name.strip().lower()
+            hit = (
+                n in SENSITIVE_HEADERS or n in self.extra_headers or _FRAGMENT.search(n) is not None
+            )
+            self._headers_seen[name] = hit
+        return hit
 
     def param_is_sensitive(self, name: str) -> bool:
-        n = name.strip().lower()
-        return (
-            n in SENSITIVE_PARAMS
-            or n in self.extra_params
-            or n in self.extra_headers
-            or any(f in n for f in SENSITIVE_FRAGMENTS)
-        )
+        hit = self._params_seen.get(name)
+        if hit is None:
+            n = name.strip().lower()
+            hit = (
+                n in SENSITIVE_PARAMS
+                or n in self.extra_params
+                or n in self.extra_headers
+                or _FRAGMENT.search(n) is not None
+            )
+            self._params_seen[name] = hit
+        return hit
 
     def _note(self, path: str, rule: str) -> None:
         receipt = {"path": path, "rule": rule}
