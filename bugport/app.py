@@ -87,7 +87,9 @@ def routers() -> list[APIRouter]:
     from bugport.widget_key.endpoints import router as widget_keys
     from bugport.workspace.endpoints import router as workspace
 
+    # Matched in this order: public intake, the busiest route, is looked at first.
     return [
+        widget_intake,
         health,
         account,
         workspace,
@@ -104,7 +106,6 @@ def routers() -> list[APIRouter]:
         mcp,
         widget_keys,
         widget,
-        widget_intake,
         widget_media,
     ]
 

@@ -54,9 +54,19 @@ def _entry_size(entry: BaseModel) -> int:
         return len(dumped.encode("utf-8", "surrogatepass"))
 
 
-def check_sizes(data: ReportContent) -> None:
+# What one entry's stored JSON can add to its bytes in the request: the fields it left out,
+# written with their defaults (~200 bytes at most), and number/date normalisation.
+ENTRY_SLACK = 512
+
+
+def check_sizes(data: ReportContent, body_bytes: int | None = None) -> None:
     """Byte limits per entry and per array (413 naming the field); counts and string lengths are
-    already enforced by the schema (422)."""
+    already enforced by the schema (422). With the request's size known, a body too small to
+    reach any limit is not measured entry by entry."""
+    if body_bytes is not None:
+        bound = body_bytes + ENTRY_SLACK * (len(data.logs) + len(data.network))
+        if bound <= min(MAX_ENTRY_BYTES, MAX_LOGS_BYTES, MAX_NETWORK_BYTES):
+            return
     for name, entries, cap in (
         ("logs", data.logs, MAX_LOGS_BYTES),
         ("network", data.network, MAX_NETWORK_BYTES),

@@ -62,10 +62,12 @@ def credential_scope(principal: Principal) -> str:
     return f"{principal.kind}:{ident}"
 
 
-def request_hash(raw: bytes) -> str:
-    """Hash of the canonical JSON body: key order and whitespace don't make a different request."""
+def request_hash(raw: bytes, parsed: Any = None) -> str:
+    """Hash of the canonical JSON body: key order and whitespace don't make a different request.
+    `parsed`: the body as the route already parsed it (saves parsing it twice)."""
     try:
-        canonical = orjson.dumps(orjson.loads(raw), option=orjson.OPT_SORT_KEYS)
+        value = orjson.loads(raw) if parsed is None else parsed
+        canonical = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
     except (ValueError, TypeError):
         # Not JSON orjson takes (NaN, lone surrogates, huge integers): the bytes as sent.
         canonical = raw

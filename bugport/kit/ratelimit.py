@@ -3,6 +3,7 @@ set, so several API processes share one budget."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from dataclasses import dataclass
@@ -56,18 +57,20 @@ class RateLimiter:
     async def check(
         self, specs: list[tuple[str, tuple[str, ...]]], *, cost: int = 1
     ) -> LimitResult | None:
-        """Spend `cost` from every (spec, keys) budget, stopping at the first one that refuses;
-        returns the refusing budget's result, else the tightest one.
+        """Spend `cost` from every (spec, keys) budget; returns the first refusing budget's
+        result, else the tightest one.
 
         One counter increment per budget and one expiry read for the budget reported: these run
         on every intake request, so the per-budget stats call of `limits` (two more Redis round
         trips each) is not used."""
+        budgets = [(self._item(spec), self._item(spec).key_for(*keys)) for spec, keys in specs]
+        # All budgets at once (one Redis round trip of latency, not one per budget).
+        counts = await asyncio.gather(
+            *(self.storage.incr(key, item.get_expiry(), amount=cost) for item, key in budgets)
+        )
         tightest: tuple[RateLimitItem, str, int] | None = None
         refused = False
-        for spec, keys in specs:
-            item = self._item(spec)
-            key = item.key_for(*keys)
-            count = await self.storage.incr(key, item.get_expiry(), amount=cost)
+        for (item, key), count in zip(budgets, counts, strict=True):
             if count > item.amount:
                 tightest, refused = (item, key, count), True
                 break

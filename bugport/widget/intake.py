@@ -17,13 +17,14 @@ from bugport.auth.principal import Principal
 from bugport.bug import service as bug_service
 from bugport.bug.schemas import ReportContent, ReporterIn
 from bugport.kit import idempotency
+from bugport.kit.fastjson import OrjsonRoute
 from bugport.kit.idempotency import IdempotencyKey
 from bugport.kit.schemas import OutputModel
 from bugport.widget import batch
 from bugport.widget.auth import IntakeCaller
 
 MAX_MEDIA_PER_REPORT = 10
-router = APIRouter(prefix="/widget", tags=["widget"])
+router = APIRouter(prefix="/widget", tags=["widget"], route_class=OrjsonRoute)
 
 
 # ---- shapes -------------------------------------------------------------------------------------
@@ -89,14 +90,14 @@ async def submit_report(
     request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    bug_service.check_sizes(body)
+    bug_service.check_sizes(body, len(await request.body()))
     report = _report(body, principal, request, idempotency_key)
     if idempotency_key is not None:
         report.claim = idempotency.Claim(
             scope=idempotency.credential_scope(principal),
             route=batch.ROUTE,
             key=idempotency_key,
-            hash=idempotency.request_hash(await request.body()),
+            hash=idempotency.request_hash(await request.body(), await request.json()),
         )
     # Written with the reports that arrived meanwhile, in one transaction (widget/batch.py).
     stored = await request.app.state.widget_intake.submit(report)
