@@ -24,26 +24,24 @@ Writer = Callable[[list[T]], Awaitable[list[R | BaseException]]]
 
 
 class Batcher(Generic[T, R]):
-    def __init__(self, write: Writer[T, R], *, max_items: int = 32, writers: int = 1) -> None:
+    def __init__(self, write: Writer[T, R], *, max_items: int = 32) -> None:
         self._write = write
         self._max = max_items
-        self._writers = writers
         self._queue: list[tuple[T, asyncio.Future[R]]] = []
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._task: asyncio.Task[None] | None = None
 
     async def submit(self, item: T) -> R:
-        fut: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[R] = loop.create_future()
         self._queue.append((item, fut))
-        if len(self._tasks) < self._writers:
-            task = asyncio.create_task(self._run())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        if self._task is None or self._task.get_loop() is not loop:
+            self._task = loop.create_task(self._run())
         # Shielded: a caller that goes away (client disconnect) does not cancel the write of the
         # others' items; its own item is still written, as a request cancelled mid-commit would be.
         return await asyncio.shield(fut)
 
     async def _run(self) -> None:
-        if True:
+        try:
             while self._queue:
                 batch, self._queue = self._queue[: self._max], self._queue[self._max :]
                 items = [item for item, _ in batch]
@@ -63,8 +61,10 @@ class Batcher(Generic[T, R]):
                         fut.set_exception(result)
                     else:
                         fut.set_result(result)
+        finally:
+            self._task = None
 
     async def drain(self) -> None:
         """Wait until everything submitted so far is written (shutdown)."""
-        while self._tasks:
-            await asyncio.shield(next(iter(self._tasks)))
+        while self._task is not None:
+            await asyncio.shield(self._task)

@@ -89,6 +89,14 @@ SENSITIVE_PARAMS = frozenset(
     }
 )
 
+# Every built-in sensitive parameter name or fragment: text without one of them holds no pair
+# to redact (names are compared lower-case; a sensitive name contains one of these).
+_NAMES = re.compile(
+    "|".join(
+        re.escape(n)
+        for n in sorted({*SENSITIVE_PARAMS, *SENSITIVE_FRAGMENTS}, key=len, reverse=True)
+    )
+)
 _FRAGMENT = re.compile("|".join(re.escape(f) for f in SENSITIVE_FRAGMENTS))
 _JWT = re.compile(r"\b(eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,})\.([A-Za-z0-9_-]{8,})")
 _BEARER = re.compile(r"\b(Bearer|Basic|Token)\s+([A-Za-z0-9._~+/=-]{8,})", re.IGNORECASE)
@@ -105,6 +113,8 @@ def _clean(text: str) -> str:
     U+FFFD instead, so a report never becomes a 500 on one engine and data on the other."""
     if "\x00" in text:
         text = text.replace("\x00", "\ufffd")
+    if text.isascii():  # O(1) in CPython: no surrogate possible
+        return text
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -119,6 +129,7 @@ class Redactor:
     receipts: list[dict[str, str]] = field(default_factory=list)
     _headers_seen: dict[str, bool] = field(default_factory=dict, repr=False)
     _params_seen: dict[str, bool] = field(default_factory=dict, repr=False)
+    _names_re: re.Pattern[str] | None = field(default=None, repr=False)
 
     @classmethod
     def for_project(cls, headers: Iterable[str] = (), params: Iterable[str] = ()) -> Redactor:
@@ -153,6 +164,18 @@ class Redactor:
             self._params_seen[name] = hit
         return hit
 
+    @property
+    def _names(self) -> re.Pattern[str]:
+        """Matches any name that could be sensitive, inside lower-case text."""
+        if not self.extra_headers and not self.extra_params:
+            return _NAMES
+        if self._names_re is None:
+            extra = sorted(self.extra_headers | self.extra_params, key=len, reverse=True)
+            self._names_re = re.compile(
+                "|".join([_NAMES.pattern, *(re.escape(n) for n in extra if n)])
+            )
+        return self._names_re
+
     def _note(self, path: str, rule: str) -> None:
         receipt = {"path": path, "rule": rule}
         if receipt not in self.receipts:
@@ -164,6 +187,19 @@ class Redactor:
         if value is None:
             return None
         value = _clean(value)
+        lower = value.lower()
+        # Each rule runs only where its pattern could match (most console lines hold no secret;
+        # intake walks hundreds of strings per report): a name=value pair can only be redacted
+        # if the text holds a sensitive name.
+        if not (
+            "eyJ" in value
+            or "bearer" in lower
+            or "basic" in lower
+            or "token" in lower
+            or "://" in value
+            or (("=" in value or ":" in value) and self._names.search(lower))
+        ):
+            return value
 
         def jwt(m: re.Match[str]) -> str:
             self._note(path, "jwt")
@@ -186,11 +222,9 @@ class Redactor:
             self._note(path, "text_param")
             return f"{m.group('name')}{m.group('sep')}{m.group('q')}{MARKER}"
 
-        # Each rule runs only where its pattern could match (most console lines hold no secret;
-        # intake walks hundreds of strings per report).
         if "eyJ" in value:
             value = _JWT.sub(jwt, value)
-        lower = value.lower()
+            lower = value.lower()
         if "bearer" in lower or "basic" in lower or "token" in lower:
             value = _BEARER.sub(bearer, value)
         if "://" in value:
@@ -203,6 +237,8 @@ class Redactor:
         if value is None:
             return None
         value = _clean(value)
+        if "?" not in value and "#" not in value and "@" not in value:
+            return self._jwt_only(path, value)  # no query, fragment or credentials to redact
         try:
             parts = urlsplit(value)
         except ValueError:
@@ -231,6 +267,8 @@ class Redactor:
     def _params(self, path: str, query: str) -> str:
         if not query:
             return query
+        if "%" not in query and not self._names.search(query.lower()):
+            return query  # no sensitive name, not even percent-encoded
         pairs = parse_qsl(query, keep_blank_values=True)
         if not pairs:
             return query

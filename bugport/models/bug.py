@@ -77,8 +77,9 @@ class BugLog(IdMixin, Base):
     __table_args__ = (Index("ix_bug_logs_bug_position", "bug_id", "position"),)
 
     bug_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bugs.id", ondelete="CASCADE"))
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    # Copies of the bug's (no foreign keys: migration 0008; they go with the bug).
+    workspace_id: Mapped[uuid.UUID]
+    project_id: Mapped[uuid.UUID]
     position: Mapped[int] = mapped_column(Integer)
     level: Mapped[str] = mapped_column(String(10))
     message: Mapped[str] = mapped_column(Text)
@@ -93,8 +94,9 @@ class BugNetwork(IdMixin, Base):
     __table_args__ = (Index("ix_bug_network_bug_position", "bug_id", "position"),)
 
     bug_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bugs.id", ondelete="CASCADE"))
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    # Copies of the bug's (no foreign keys: migration 0008; they go with the bug).
+    workspace_id: Mapped[uuid.UUID]
+    project_id: Mapped[uuid.UUID]
     position: Mapped[int] = mapped_column(Integer)
     method: Mapped[str] = mapped_column(String(16))
     url: Mapped[str] = mapped_column(Text)

@@ -218,4 +218,4 @@ def make_batcher(maker: async_sessionmaker[AsyncSession]) -> Batcher[Report, Sto
                 out.append(exc)
         return out
 
-    return Batcher(write, writers=int(__import__("os").environ.get("WRITERS", "1")))
+    return Batcher(write)
