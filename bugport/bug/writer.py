@@ -14,14 +14,15 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import Table, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from bugport.bug import captures
 from bugport.bug.schemas import SEVERITY_RANK, ReportContent
+from bugport.kit.bulk_insert import Rows, insert_rows
 from bugport.kit.redaction import Redactor
-from bugport.models import Activity, Bug, Project
+from bugport.models import Activity, Bug, BugLog, BugNetwork, Project
 from bugport.models.base import utcnow
 
 
@@ -153,6 +154,10 @@ async def _numbers(session: AsyncSession, reports: list[NewReport]) -> dict[uuid
     return numbers
 
 
+def _table(model: type[Any]) -> Table:
+    return model.__table__  # type: ignore[no-any-return]
+
+
 _BUG_COLUMNS = {attr.key: attr.columns[0].name for attr in Bug.__mapper__.column_attrs}
 
 
@@ -175,34 +180,37 @@ async def write(session: AsyncSession, reports: list[NewReport]) -> list[Bug]:
                 **r.values,
             }
         )
-    await session.execute(
-        insert(Bug.__table__),  # type: ignore[arg-type]
-        [{_BUG_COLUMNS[k]: v for k, v in a.items()} for a in attrs],
-    )
     logs: list[dict[str, Any]] = []
     network: list[dict[str, Any]] = []
     for r in reports:
         ids = {"bug_id": r.id, "workspace_id": r.workspace_id, "project_id": r.project_id}
         logs.extend({**ids, **row} for row in r.logs)
         network.extend({**ids, **row} for row in r.network)
-    await captures.insert_captures(session, logs, network)
     now = utcnow()
-    await session.execute(
-        insert(Activity.__table__),  # type: ignore[arg-type]
+    activity = [
+        {
+            "id": uuid.uuid4(),
+            "bug_id": r.id,
+            "workspace_id": r.workspace_id,
+            "project_id": r.project_id,
+            "actor_user_id": r.actor.user_id,
+            "actor_kind": r.actor.kind,
+            "actor_label": r.actor.label[:400] if r.actor.label else None,
+            "type": "created",
+            "payload": {"source": r.source, "key": a["key"]},
+            "created_at": now,
+        }
+        for r, a in zip(reports, attrs, strict=True)
+    ]
+    # Bugs, their console and network rows and their `created` entries: one statement on
+    # PostgreSQL whatever the number of reports (kit/bulk_insert.py).
+    await insert_rows(
+        session,
         [
-            {
-                "id": uuid.uuid4(),
-                "bug_id": r.id,
-                "workspace_id": r.workspace_id,
-                "project_id": r.project_id,
-                "actor_user_id": r.actor.user_id,
-                "actor_kind": r.actor.kind,
-                "actor_label": r.actor.label[:400] if r.actor.label else None,
-                "type": "created",
-                "payload": {"source": r.source, "key": a["key"]},
-                "created_at": now,
-            }
-            for r, a in zip(reports, attrs, strict=True)
+            Rows(_table(Bug), [{_BUG_COLUMNS[k]: v for k, v in a.items()} for a in attrs]),
+            Rows(_table(BugLog), logs, generated_id=True),
+            Rows(_table(BugNetwork), network, generated_id=True),
+            Rows(_table(Activity), activity),
         ],
     )
     bugs: list[Bug] = []
