@@ -205,8 +205,13 @@ def _cred_key(headers: Headers) -> str | None:
     return hashlib.sha256(auth[7:].strip().encode()).hexdigest()[:32]
 
 
+WIDGET_PREFIX = "/v1/widget/"
+
+
 class DefaultRateLimit:
-    """Every /v1 request spends from a per-credential and a per-client-IP budget."""
+    """Every /v1 request spends from a per-credential and a per-client-IP budget, except the
+    public widget routes: they have budgets of their own, per client IP (spent before the key is
+    looked at), per key and per workspace (widget/auth.py)."""
 
     def __init__(self, app: ASGIApp, get_state: Callable[[], Any]) -> None:
         self.app = app
@@ -219,6 +224,7 @@ class DefaultRateLimit:
             scope["type"] != "http"
             or not settings.rate_limits_enabled
             or not scope["path"].startswith("/v1/")
+            or scope["path"].startswith(WIDGET_PREFIX)  # they spend the widget budgets instead
             or scope["method"] == "OPTIONS"
         ):
             return await self.app(scope, receive, send)

@@ -1,6 +1,7 @@
-"""The widget routes' credential chain: a live `bp_pub_` key → the request's Origin is one the key
-allows → the intake budgets (per key, per client IP, per workspace) have room. Each step raises
-before the route's body is used, so a refused or limited request creates nothing."""
+"""The widget routes' credential chain: the client IP's budget has room → a live `bp_pub_` key →
+the request's Origin is one the key allows → the key's and the workspace's budgets have room.
+Each step raises before the route's body is used, so a refused or limited request creates
+nothing. (Widget routes spend these budgets instead of the general ones, kit/middleware.py.)"""
 
 from __future__ import annotations
 
@@ -36,24 +37,49 @@ class OriginNotAllowed(Forbidden):
     code = "origin_not_allowed"
 
 
+def _limited(result: LimitResult) -> RateLimited:
+    return RateLimited(
+        "Too many widget submissions; retry after the time in Retry-After.",
+        headers=result.headers(),
+    )
+
+
+async def ip_budget(request: Request) -> None:
+    """The client IP's widget budget, spent before the key is even looked at (requests with bad
+    keys count too). Widget routes spend the widget budgets instead of the general ones."""
+    settings = request.app.state.settings
+    if not settings.rate_limits_enabled:
+        return
+    limiter: RateLimiter = request.app.state.rate_limiter
+    ip = client_ip(request.scope, settings.trusted_proxies)
+    result = await limiter.check([(settings.widget_rate_limit_per_ip, ("widget", "ip", ip))])
+    assert result is not None
+    if not result.allowed:
+        raise _limited(result)
+    request.state.widget_ip_limit = result
+
+
 async def intake_limits(request: Request, principal: Principal) -> LimitResult | None:
+    """The key's and the workspace's budgets, with the IP's (spent first) when it is tighter."""
     settings = request.app.state.settings
     if not settings.rate_limits_enabled:
         return None
     limiter: RateLimiter = request.app.state.rate_limiter
-    ip = getattr(request.state, "client_ip", None) or client_ip(
-        request.scope, settings.trusted_proxies
-    )
-    return await limiter.check(
+    result = await limiter.check(
         [
             (settings.widget_rate_limit_per_key, ("widget", "key", str(principal.credential_id))),
-            (settings.widget_rate_limit_per_ip, ("widget", "ip", ip)),
             (
                 settings.widget_rate_limit_per_workspace,
                 ("widget", "ws", str(principal.workspace_id)),
             ),
         ]
     )
+    by_ip: LimitResult | None = getattr(request.state, "widget_ip_limit", None)
+    if result is None or (
+        result.allowed and by_ip is not None and by_ip.remaining < result.remaining
+    ):
+        return by_ip
+    return result
 
 
 def check_origin(request: Request, principal: Principal) -> None:
@@ -70,12 +96,8 @@ async def spend_budgets(request: Request, response: Response, principal: Princip
     result = await intake_limits(request, principal)
     if result is not None:
         if not result.allowed:
-            raise RateLimited(
-                "Too many widget submissions; retry after the time in Retry-After.",
-                headers=result.headers(),
-            )
-        # These win over the general limit's headers (see DefaultRateLimit); routes that return
-        # their own Response (idempotent intake) copy them from request.state.
+            raise _limited(result)
+        # Routes that return their own Response (intake) copy them from request.state.
         response.headers.update(result.headers())
         request.state.widget_limit_headers = result.headers()
 
@@ -83,6 +105,7 @@ async def spend_budgets(request: Request, response: Response, principal: Princip
 async def widget_caller(
     request: Request,
     response: Response,
+    _ip: Annotated[None, Depends(ip_budget)],  # declared first: spent before the key lookup
     principal: Annotated[Principal, Depends(_widget_key)],
 ) -> Principal:
     check_origin(request, principal)
@@ -148,8 +171,10 @@ async def _cached_key(request: Request, token: str) -> WidgetKey:
 
 
 async def intake_caller(request: Request, response: Response) -> Principal:
-    """Widget key → allowed Origin → budgets, for report intake. Anything that is not a widget
-    key is answered by the general chain (401 / 403 exactly as on every route)."""
+    """IP budget → widget key → allowed Origin → key and workspace budgets, for report intake.
+    Anything that is not a widget key is answered by the general chain (401 / 403 exactly as on
+    every route)."""
+    await ip_budget(request)
     token = bearer_token(request)
     if token is None or not token.startswith(PREFIX):
         async with request.app.state.sessionmaker() as session:

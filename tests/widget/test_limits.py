@@ -199,3 +199,46 @@ async def test_report_over_the_cap_is_413_before_parsing(
         err = assert_error(r, 413, "payload_too_large")
         assert "1000" in err["message"]
         assert r.headers["access-control-allow-origin"] == "https://app.example.com"
+
+
+@pytest.mark.parametrize("path", [CHECK, "/v1/widget/bugs"])
+async def test_bad_keys_spend_the_ip_budget_first(
+    client: httpx.AsyncClient,
+    tenant_a: Tenant,
+    backend_url: tuple[str, str],
+    tmp_path: Path,
+    path: str,
+) -> None:
+    """Key guessing from one address runs into the IP budget, on every widget route."""
+    key = (await make_key(client, tenant_a))["key"]
+    body = {"title": "x"}
+    async with limited_app(backend_url, tmp_path, widget_rate_limit_per_ip="2/minute") as (_, c):
+        for _ in range(2):
+            r = await c.post(path, json=body, headers=widget_headers("bp_pub_nope"))
+            assert_error(r, 401, "invalid_token")
+        r = await c.post(path, json=body, headers=widget_headers(key))
+        assert_error(r, 429, "rate_limited")
+        assert r.headers["ratelimit-limit"] == "2"
+
+
+@pytest.mark.parametrize("path", [CHECK, "/v1/widget/bugs"])
+async def test_widget_routes_do_not_spend_the_general_budgets(
+    client: httpx.AsyncClient,
+    tenant_a: Tenant,
+    backend_url: tuple[str, str],
+    tmp_path: Path,
+    path: str,
+) -> None:
+    key = (await make_key(client, tenant_a))["key"]
+    async with limited_app(
+        backend_url, tmp_path, rate_limit_per_ip="1/minute", rate_limit_per_credential="1/minute"
+    ) as (_, c):
+        for i in range(3):
+            r = await c.post(path, json={"title": f"r{i}"}, headers=widget_headers(key))
+            assert r.status_code in (200, 201), r.text
+            # The headers describe the widget budgets, not the general ones.
+            assert r.headers["ratelimit-limit"] == "1000"
+        # Other routes still spend the general budgets (1/minute here).
+        me = tenant_a.owner.headers
+        assert (await c.get("/v1/auth/me", headers=me)).status_code == 200
+        assert_error(await c.get("/v1/auth/me", headers=me), 429, "rate_limited")
