@@ -1,7 +1,8 @@
-"""The widget routes' credential chain: the client IP's budget has room → a live `bp_pub_` key →
-the request's Origin is one the key allows → the key's and the workspace's budgets have room.
-Each step raises before the route's body is used, so a refused or limited request creates
-nothing. (Widget routes spend these budgets instead of the general ones, kit/middleware.py.)"""
+"""The widget routes' credential chain: a live `bp_pub_` key → the request's Origin is one the key
+allows → the client IP's, the key's and the workspace's budgets have room. A request refused for
+its credential or origin spends the IP's budget only. Each step raises before the route's body is
+used, so a refused or limited request creates nothing. (Widget routes spend these budgets instead
+of the general ones, kit/middleware.py.)"""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from fastapi import Depends, Request, Response
 from bugport.auth.credentials import bearer_token
 from bugport.auth.dependencies import AUTH_MARKER, PRINCIPAL_HOOKS, require
 from bugport.auth.principal import Principal
-from bugport.errors import Forbidden, RateLimited, Unauthorized
+from bugport.errors import BugPortError, Forbidden, RateLimited, Unauthorized
 from bugport.kit.client_ip import client_ip
 from bugport.kit.crypto import hash_token, token_is_well_formed
 from bugport.kit.ratelimit import LimitResult, RateLimiter
@@ -59,21 +60,23 @@ async def ip_budget(request: Request) -> None:
     request.state.widget_ip_limit = result
 
 
-async def intake_limits(request: Request, principal: Principal) -> LimitResult | None:
-    """The key's and the workspace's budgets, with the IP's (spent first) when it is tighter."""
+async def intake_limits(
+    request: Request, principal: Principal, *, with_ip: bool = False
+) -> LimitResult | None:
+    """The key's and the workspace's budgets (and the IP's, unless already spent), at once; the
+    result is the refusing budget, else the tightest."""
     settings = request.app.state.settings
     if not settings.rate_limits_enabled:
         return None
     limiter: RateLimiter = request.app.state.rate_limiter
-    result = await limiter.check(
-        [
-            (settings.widget_rate_limit_per_key, ("widget", "key", str(principal.credential_id))),
-            (
-                settings.widget_rate_limit_per_workspace,
-                ("widget", "ws", str(principal.workspace_id)),
-            ),
-        ]
-    )
+    specs: list[tuple[str, tuple[str, ...]]] = [
+        (settings.widget_rate_limit_per_key, ("widget", "key", str(principal.credential_id))),
+        (settings.widget_rate_limit_per_workspace, ("widget", "ws", str(principal.workspace_id))),
+    ]
+    if with_ip:
+        ip = client_ip(request.scope, settings.trusted_proxies)
+        specs.insert(0, (settings.widget_rate_limit_per_ip, ("widget", "ip", ip)))
+    result = await limiter.check(specs)
     by_ip: LimitResult | None = getattr(request.state, "widget_ip_limit", None)
     if result is None or (
         result.allowed and by_ip is not None and by_ip.remaining < result.remaining
@@ -92,8 +95,10 @@ def check_origin(request: Request, principal: Principal) -> None:
         )
 
 
-async def spend_budgets(request: Request, response: Response, principal: Principal) -> None:
-    result = await intake_limits(request, principal)
+async def spend_budgets(
+    request: Request, response: Response, principal: Principal, *, with_ip: bool = False
+) -> None:
+    result = await intake_limits(request, principal, with_ip=with_ip)
     if result is not None:
         if not result.allowed:
             raise _limited(result)
@@ -170,11 +175,7 @@ async def _cached_key(request: Request, token: str) -> WidgetKey:
     return key
 
 
-async def intake_caller(request: Request, response: Response) -> Principal:
-    """IP budget → widget key → allowed Origin → key and workspace budgets, for report intake.
-    Anything that is not a widget key is answered by the general chain (401 / 403 exactly as on
-    every route)."""
-    await ip_budget(request)
+async def _intake_key(request: Request) -> Principal:
     token = bearer_token(request)
     if token is None or not token.startswith(PREFIX):
         async with request.app.state.sessionmaker() as session:
@@ -182,13 +183,24 @@ async def intake_caller(request: Request, response: Response) -> Principal:
         raise AssertionError("unreachable: a non-widget credential was accepted")
     if not token_is_well_formed(token, PREFIX):
         raise Unauthorized("The widget key is malformed.", code="invalid_token")
-    key = await _cached_key(request, token)
-    principal = widget_principal(key)
-    request.state.principal = principal
-    for hook in PRINCIPAL_HOOKS:
-        hook(request, principal)
-    check_origin(request, principal)
-    await spend_budgets(request, response, principal)
+    return widget_principal(await _cached_key(request, token))
+
+
+async def intake_caller(request: Request, response: Response) -> Principal:
+    """Widget key → allowed Origin → the IP's, key's and workspace's budgets (one round trip),
+    for report intake. A refused credential or origin spends the IP's budget only (so guessing
+    runs into it: 429 once spent). Anything that is not a widget key is answered by the general
+    chain (401 / 403 exactly as on every route)."""
+    try:
+        principal = await _intake_key(request)
+        request.state.principal = principal
+        for hook in PRINCIPAL_HOOKS:
+            hook(request, principal)
+        check_origin(request, principal)
+    except BugPortError:
+        await ip_budget(request)
+        raise
+    await spend_budgets(request, response, principal, with_ip=True)
     return principal
 
 
