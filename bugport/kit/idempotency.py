@@ -215,7 +215,8 @@ async def claim_many(
                 "expires_at": now + TTL,
                 "resource_id": None,
             }
-            for c in claims
+            # In key order: batches written at once lock their claims in the same order.
+            for c in sorted(claims, key=lambda c: (c.scope, c.route, c.key))
         ]
     )
     names = ("request_hash", "status_code", "body", "headers", "created_at", "expires_at")
