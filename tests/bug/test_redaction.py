@@ -212,3 +212,26 @@ def test_redactor_rules_unit() -> None:
     assert red.text("t", "Authorization: Bearer abcdefgh123") == f"Authorization: Bearer {MARKER}"
     assert red.text("t", "tenant=acme and author: Ann") == f"tenant={MARKER} and author: Ann"
     assert red.text("t", "plain words") == "plain words"
+
+
+def test_quick_checks_never_skip_a_secret() -> None:
+    """Redaction skips text and queries with no sensitive name in them (intake speed); names in
+    any case, percent-encoded names and project names must still be caught."""
+    red = Redactor.for_project(["X-Org"], ["tenant"])
+    assert red.url("u", "https://h.example/p?%74oken=abc&page=2") == (
+        f"https://h.example/p?token={MARKER}&page=2"
+    )
+    assert red.url("u", "https://h.example/p?ACCESS_TOKEN=abc") == (
+        f"https://h.example/p?ACCESS_TOKEN={MARKER}"
+    )
+    assert red.url("u", "https://h.example/p?Tenant=acme") == f"https://h.example/p?Tenant={MARKER}"
+    assert red.text("t", "PassWord: hunter2secret") == f"PassWord: {MARKER}"
+    assert red.text("t", "x-org=acme-corp") == f"x-org={MARKER}"
+    assert red.text("t", "see HTTPS://h.example/?sig=abcdef").endswith(f"?sig={MARKER}")
+    # Nothing sensitive: returned untouched, nothing noted.
+    plain = Redactor()
+    assert plain.text("t", "cart item 3: ok") == "cart item 3: ok"
+    assert (
+        plain.url("u", "https://shop.example/cart/3?page=2") == "https://shop.example/cart/3?page=2"
+    )
+    assert plain.receipts == []
