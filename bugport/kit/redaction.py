@@ -96,10 +96,7 @@ _NAMES = re.compile(
         re.escape(n)
         for n in sorted({*SENSITIVE_PARAMS, *SENSITIVE_FRAGMENTS}, key=len, reverse=True)
     ),
-    re.IGNORECASE,
 )
-# Text without one of these holds no JWT, bearer/basic token or URL to look at.
-_TRIGGER = re.compile(r"eyJ|bearer|basic|token|://", re.IGNORECASE)
 _FRAGMENT = re.compile("|".join(re.escape(f) for f in SENSITIVE_FRAGMENTS))
 _JWT = re.compile(r"\b(eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,})\.([A-Za-z0-9_-]{8,})")
 _BEARER = re.compile(r"\b(Bearer|Basic|Token)\s+([A-Za-z0-9._~+/=-]{8,})", re.IGNORECASE)
@@ -169,13 +166,14 @@ class Redactor:
 
     @property
     def _names(self) -> re.Pattern[str]:
-        """Matches any name that could be sensitive, in any case."""
+        """Matches any name that could be sensitive, in lower-case text (a case-insensitive
+        pattern is ten times slower on this alternation)."""
         if not self.extra_headers and not self.extra_params:
             return _NAMES
         if self._names_re is None:
             extra = sorted(self.extra_headers | self.extra_params, key=len, reverse=True)
             self._names_re = re.compile(
-                "|".join([_NAMES.pattern, *(re.escape(n) for n in extra if n)]), re.IGNORECASE
+                "|".join([_NAMES.pattern, *(re.escape(n) for n in extra if n)])
             )
         return self._names_re
 
@@ -193,11 +191,16 @@ class Redactor:
         # Each rule runs only where its pattern could match (most console lines hold no secret;
         # intake walks hundreds of strings per report): a name=value pair can only be redacted
         # if the text holds a sensitive name.
+        lower = value.lower()
         if not (
-            _TRIGGER.search(value) or (("=" in value or ":" in value) and self._names.search(value))
+            "eyJ" in value
+            or "bearer" in lower
+            or "basic" in lower
+            or "token" in lower
+            or "://" in value
+            or (("=" in value or ":" in value) and self._names.search(lower))
         ):
             return value
-        lower = value.lower()
 
         def jwt(m: re.Match[str]) -> str:
             self._note(path, "jwt")
@@ -265,7 +268,7 @@ class Redactor:
     def _params(self, path: str, query: str) -> str:
         if not query:
             return query
-        if "%" not in query and not self._names.search(query):
+        if "%" not in query and not self._names.search(query.lower()):
             return query  # no sensitive name, not even percent-encoded
         pairs = parse_qsl(query, keep_blank_values=True)
         if not pairs:
