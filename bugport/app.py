@@ -194,7 +194,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from bugport.widget.batch import make_batcher
 
     app.state.widget_key_cache = KeyCache()
-    app.state.widget_intake = make_batcher(app.state.sessionmaker)
+    app.state.widget_intake = make_batcher(app.state)
     app.state.redis = None
     if settings.redis_url:
         import redis.asyncio as aioredis

@@ -188,10 +188,11 @@ async def _write(session: AsyncSession, reports: list[Report]) -> list[Result]:
     return [r for r in results if r is not None]
 
 
-async def _transaction(
-    maker: async_sessionmaker[AsyncSession], reports: list[Report]
-) -> list[Result]:
+async def _transaction(state: Any, reports: list[Report]) -> list[Result]:
+    maker: async_sessionmaker[AsyncSession] = state.sessionmaker
     async with maker() as session:
+        # As a request's session: after-commit work (tracker pushes) finds the app's job queue.
+        session.info["app_state"] = state
         try:
             results = await _write(session, reports)
             await session.commit()
@@ -202,10 +203,12 @@ async def _transaction(
         return results
 
 
-def make_batcher(maker: async_sessionmaker[AsyncSession]) -> Batcher[Report, Stored]:
+def make_batcher(state: Any) -> Batcher[Report, Stored]:
+    """`state`: the app's state (its sessionmaker and job queue)."""
+
     async def write(reports: list[Report]) -> list[Stored | BaseException]:
         try:
-            return list(await _transaction(maker, reports))
+            return list(await _transaction(state, reports))
         except Exception:
             if len(reports) == 1:
                 raise
@@ -213,7 +216,7 @@ def make_batcher(maker: async_sessionmaker[AsyncSession]) -> Batcher[Report, Sto
         out: list[Stored | BaseException] = []
         for report in reports:
             try:
-                out.extend(await _transaction(maker, [report]))
+                out.extend(await _transaction(state, [report]))
             except Exception as exc:
                 out.append(exc)
         return out

@@ -73,6 +73,25 @@ async def test_auto_push_on_new_bug(
     assert r.json()["external_issue"]["key"] == stubs.jira.issues[-1]["key"]
 
 
+async def test_auto_push_of_widget_reports(
+    cc: httpx.AsyncClient, conn_app: FastAPI, ta: Tenant, stubs: Stubs
+) -> None:
+    """Widget reports are stored in batches by their own writer: they are pushed all the same."""
+    from tests.fixtures.widget import make_key, widget_headers
+
+    await _map(cc, ta, stubs, "jira", auto_push=True)
+    n = len(stubs.jira.issues)
+    key = (await make_key(cc, ta))["key"]
+    r = await cc.post(
+        "/v1/widget/bugs", json={"title": "From a visitor"}, headers=widget_headers(key)
+    )
+    assert r.status_code == 201, r.text
+    await drain(conn_app.state)
+    assert len(stubs.jira.issues) == n + 1
+    r = await cc.get(f"/v1/bugs/{r.json()['id']}", headers=ta.member.headers)
+    assert r.json()["external_issue"]["key"] == stubs.jira.issues[-1]["key"]
+
+
 async def test_no_auto_push_when_off(
     cc: httpx.AsyncClient, conn_app: FastAPI, ta: Tenant, stubs: Stubs
 ) -> None:
