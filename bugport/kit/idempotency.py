@@ -257,6 +257,19 @@ async def claim_many(
     return out
 
 
+async def release_many(session: AsyncSession, claims: list[Claim]) -> None:
+    """Give claims back (their requests failed after claiming): a retry starts afresh."""
+    if not claims:
+        return
+    await session.execute(
+        delete(IdempotencyRecord).where(
+            tuple_(IdempotencyRecord.scope, IdempotencyRecord.route, IdempotencyRecord.key).in_(
+                [(c.scope, c.route, c.key) for c in claims]
+            )
+        )
+    )
+
+
 async def complete_many(
     session: AsyncSession,
     done: list[tuple[Claim, int, Any, dict[str, str], Any]],

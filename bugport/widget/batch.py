@@ -102,28 +102,8 @@ async def _write(session: AsyncSession, reports: list[Report]) -> list[Result]:
         else:
             principals.setdefault(r.key_id, widget_principal(found[0]))
 
-    # 2. Uploads to attach (locked; an upload named twice goes to the first report only).
-    media: dict[int, list[Media]] = {}
-    taken: set[uuid.UUID] = set()
-    for i, r in enumerate(reports):
-        if results[i] is not None or not r.media_ids:
-            continue
-        ids = list(dict.fromkeys(r.media_ids))
-        try:
-            media[i] = await widget_media.attachable(session, principals[r.key_id], ids)
-        except BugPortError as exc:
-            results[i] = exc
-            continue
-        twice = [n for n, mid in enumerate(ids) if mid in taken]
-        if twice:
-            results[i] = ValidationFailed(
-                f"body.media_ids.{twice[0]}",
-                "Not a completed, unattached upload of this widget's project.",
-            )
-            continue
-        taken.update(ids)
-
-    # 3. Idempotency: one claim per distinct key; repeats inside the batch follow the first.
+    # 2. Idempotency first (a retry of a stored report replays, whatever its uploads now are):
+    # one claim per distinct key; repeats inside the batch follow the first.
     first_of: dict[tuple[str, str], int] = {}
     followers: dict[int, int] = {}
     claims: list[tuple[int, idempotency.Claim]] = []
@@ -142,6 +122,32 @@ async def _write(session: AsyncSession, reports: list[Report]) -> list[Result]:
             results[i] = Stored(answer.status_code, answer.body, answer.headers or {}, True)
         elif answer is not None:
             results[i] = answer
+
+    # 3. Uploads to attach (locked; an upload named twice goes to the first report only). A
+    # report refused here gives its claim back: nothing is stored for its key.
+    media: dict[int, list[Media]] = {}
+    taken: set[uuid.UUID] = set()
+    released: list[idempotency.Claim] = []
+    for i, r in enumerate(reports):
+        if results[i] is not None or i in followers or not r.media_ids:
+            continue
+        ids = list(dict.fromkeys(r.media_ids))
+        try:
+            media[i] = await widget_media.attachable(session, principals[r.key_id], ids)
+            twice = [n for n, mid in enumerate(ids) if mid in taken]
+            if twice:
+                raise ValidationFailed(
+                    f"body.media_ids.{twice[0]}",
+                    "Not a completed, unattached upload of this widget's project.",
+                )
+        except BugPortError as exc:
+            results[i] = exc
+            media.pop(i, None)
+            if r.claim is not None:
+                released.append(r.claim)
+            continue
+        taken.update(ids)
+    await idempotency.release_many(session, released)
 
     # 4. Write the survivors.
     todo = [i for i, r in enumerate(reports) if results[i] is None and i not in followers]

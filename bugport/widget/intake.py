@@ -1,6 +1,7 @@
-"""Widget intake: upload a screenshot (presign → PUT → complete) and submit a report, with a
-`bp_pub_` key from an allowed origin. Builds on `bug.service.create_bug` and `kit.idempotency`;
-uploads are in widget/media.py.
+"""Widget intake: submit a report with a `bp_pub_` key from an allowed origin (screenshots go
+through widget/media_flow.py first). The request checks the body, the key, the origin and the
+budgets; the report is then stored with the others arriving meanwhile by widget/batch.py, through
+the shared report writer (bug/writer.py).
 
 A widget key reads nothing: answers carry only what the key itself created (ids, the human key,
 an upload's status), never bug or media content or download URLs."""
@@ -55,9 +56,7 @@ def _limit_headers(request: Request) -> dict[str, str]:
     return dict(getattr(request.state, "widget_limit_headers", None) or {})
 
 
-def _report(
-    body: WidgetBugCreate, principal: Principal, request: Request, idem_key: str | None
-) -> batch.Report:
+def _report(body: WidgetBugCreate, principal: Principal, request: Request) -> batch.Report:
     label = (body.reporter.name or body.reporter.email) if body.reporter else None
     reporter = bug_service.ReporterInfo(
         name=body.reporter.name if body.reporter else None,
@@ -91,7 +90,7 @@ async def submit_report(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     bug_service.check_sizes(body, len(await request.body()))
-    report = _report(body, principal, request, idempotency_key)
+    report = _report(body, principal, request)
     if idempotency_key is not None:
         report.claim = idempotency.Claim(
             scope=idempotency.credential_scope(principal),

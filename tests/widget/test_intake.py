@@ -266,6 +266,38 @@ class TestMedia:
         )
         assert_error(r, 422, "validation_error", "body.media_ids.0")
 
+    async def test_retry_of_a_stored_report_with_its_screenshot_replays(
+        self, client: httpx.AsyncClient, tenant_a: Tenant, key: str
+    ) -> None:
+        """The first answer was lost; the widget retries the same draft: the report (whose
+        screenshot is attached by now) comes back, not a 422 for the screenshot."""
+        media_id = await self.upload(client, key)
+        h = widget_headers(key)
+        assert (
+            await client.post("/v1/widget/media/complete", json={"media_id": media_id}, headers=h)
+        ).status_code == 200
+        h = widget_headers(key, **{"Idempotency-Key": f"draft-{uuid.uuid4()}"})
+        body = report(media_ids=[media_id])
+        r1 = await client.post("/v1/widget/bugs", json=body, headers=h)
+        r2 = await client.post("/v1/widget/bugs", json=body, headers=h)
+        assert r1.status_code == r2.status_code == 201, r2.text
+        assert r2.json() == r1.json() and r2.headers["idempotent-replayed"] == "true"
+        assert len(await bugs_of(client, tenant_a)) == 1
+
+    async def test_refused_screenshot_gives_the_idempotency_key_back(
+        self, client: httpx.AsyncClient, tenant_a: Tenant, key: str
+    ) -> None:
+        pending = await self.upload(client, key)  # never completed
+        h = widget_headers(key, **{"Idempotency-Key": f"draft-{uuid.uuid4()}"})
+        r = await client.post("/v1/widget/bugs", json=report(media_ids=[pending]), headers=h)
+        assert_error(r, 422, "validation_error", "body.media_ids.0")
+        assert await bugs_of(client, tenant_a) == []
+        # Nothing was kept for the key: the corrected draft is stored under it.
+        r = await client.post("/v1/widget/bugs", json=report(), headers=h)
+        assert r.status_code == 201, r.text
+        assert "idempotent-replayed" not in r.headers
+        assert len(await bugs_of(client, tenant_a)) == 1
+
     async def test_uncompleted_or_foreign_media_422(
         self, client: httpx.AsyncClient, tenant_a: Tenant, tenant_b: Tenant, key: str
     ) -> None:
