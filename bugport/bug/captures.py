@@ -21,38 +21,52 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# Most fields of most entries are empty: they skip the redactor (and building their path).
+
+
 def log_rows(logs: list[LogIn], red: Redactor) -> list[dict[str, Any]]:
     return [
         {
             "position": i,
             "level": e.level,
             "message": red.text(f"logs[{i}].message", e.message) or "",
-            "args": red.json(f"logs[{i}].args", e.args),
-            "stack": red.text(f"logs[{i}].stack", e.stack),
+            "args": red.json(f"logs[{i}].args", e.args) if e.args else [],
+            "stack": red.text(f"logs[{i}].stack", e.stack) if e.stack is not None else None,
             "timestamp": _utc(e.timestamp),
-            "source": red.text(f"logs[{i}].source", e.source),
+            "source": red.text(f"logs[{i}].source", e.source) if e.source is not None else None,
         }
         for i, e in enumerate(logs)
     ]
 
 
 def network_rows(network: list[NetworkIn], red: Redactor) -> list[dict[str, Any]]:
-    return [
-        {
-            "position": i,
-            "method": n.method.upper(),
-            "url": red.url(f"network[{i}].url", n.url) or "",
-            "status": n.status,
-            "failed": failed(n.status, n.error),
-            "request_headers": red.headers(f"network[{i}].request_headers", n.request_headers),
-            "response_headers": red.headers(f"network[{i}].response_headers", n.response_headers),
-            "timing": n.timing,
-            "request_size": n.request_size,
-            "response_size": n.response_size,
-            "request_body": red.body(f"network[{i}].request_body", n.request_body),
-            "response_body": red.body(f"network[{i}].response_body", n.response_body),
-            "error": red.text(f"network[{i}].error", n.error),
-            "started_at": _utc(n.started_at),
-        }
-        for i, n in enumerate(network)
-    ]
+    rows = []
+    for i, n in enumerate(network):
+        p = f"network[{i}]"
+        rows.append(
+            {
+                "position": i,
+                "method": n.method.upper(),
+                "url": red.url(f"{p}.url", n.url) or "",
+                "status": n.status,
+                "failed": failed(n.status, n.error),
+                "request_headers": red.headers(f"{p}.request_headers", n.request_headers)
+                if n.request_headers
+                else {},
+                "response_headers": red.headers(f"{p}.response_headers", n.response_headers)
+                if n.response_headers
+                else {},
+                "timing": n.timing,
+                "request_size": n.request_size,
+                "response_size": n.response_size,
+                "request_body": red.body(f"{p}.request_body", n.request_body)
+                if n.request_body is not None
+                else None,
+                "response_body": red.body(f"{p}.response_body", n.response_body)
+                if n.response_body is not None
+                else None,
+                "error": red.text(f"{p}.error", n.error) if n.error is not None else None,
+                "started_at": _utc(n.started_at),
+            }
+        )
+    return rows
