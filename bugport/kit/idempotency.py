@@ -184,6 +184,25 @@ def reused() -> ValidationFailed:
     )
 
 
+_CLAIM: dict[str, Any] = {}
+
+
+def _claim_statement(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (scope, route, key) DO UPDATE … WHERE expired RETURNING the claimed
+    keys; built once per dialect so it is compiled once (a multi-VALUES insert never is)."""
+    if dialect not in _CLAIM:
+        table: Table = IdempotencyRecord.__table__  # type: ignore[assignment]
+        insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = insert_(table)
+        names = ("request_hash", "status_code", "body", "headers", "created_at", "expires_at")
+        _CLAIM[dialect] = stmt.on_conflict_do_update(
+            index_elements=["scope", "route", "key"],
+            set_={n: stmt.excluded[n] for n in names} | {"resource_id": None},
+            where=table.c.expires_at <= bindparam("cutoff", type_=table.c.expires_at.type),
+        ).returning(table.c.scope, table.c.route, table.c.key)
+    return _CLAIM[dialect]
+
+
 async def claim_many(
     session: AsyncSession, claims: list[Claim]
 ) -> list[IdempotencyRecord | BugPortError | None]:
@@ -197,35 +216,27 @@ async def claim_many(
     if not claims:
         return []
     now = utcnow()
-    table: Table = IdempotencyRecord.__table__  # type: ignore[assignment]
-    dialect = session.get_bind().dialect.name
-    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert_(table).values(
-        [
-            {
-                "id": uuid.uuid4(),
-                "scope": c.scope,
-                "route": c.route,
-                "key": c.key,
-                "request_hash": c.hash,
-                "status_code": 0,  # completed before commit; nobody sees a claim
-                "body": {},
-                "headers": {},
-                "created_at": now,
-                "expires_at": now + TTL,
-                "resource_id": None,
-            }
-            # In key order: batches written at once lock their claims in the same order.
-            for c in sorted(claims, key=lambda c: (c.scope, c.route, c.key))
-        ]
-    )
-    names = ("request_hash", "status_code", "body", "headers", "created_at", "expires_at")
-    upsert = stmt.on_conflict_do_update(
-        index_elements=["scope", "route", "key"],
-        set_={n: stmt.excluded[n] for n in names} | {"resource_id": None},
-        where=table.c.expires_at <= now,
-    ).returning(table.c.scope, table.c.route, table.c.key)
-    won = {tuple(row) for row in await session.execute(upsert)}
+    params: list[dict[str, Any]] = [
+        {
+            "id": uuid.uuid4(),
+            "scope": c.scope,
+            "route": c.route,
+            "key": c.key,
+            "request_hash": c.hash,
+            "status_code": 0,  # completed before commit; nobody sees a claim
+            "body": {},
+            "headers": {},
+            "created_at": now,
+            "expires_at": now + TTL,
+            "resource_id": None,
+            "cutoff": now,
+        }
+        # In key order: batches written at once lock their claims in the same order.
+        for c in sorted(claims, key=lambda c: (c.scope, c.route, c.key))
+    ]
+    upsert = _claim_statement(session.get_bind().dialect.name)
+    # One statement for all rows (executemany with RETURNING is sent as one multi-row INSERT).
+    won = {tuple(row) for row in await session.execute(upsert, params)}
     lost = [c for c in claims if (c.scope, c.route, c.key) not in won]
     stored: dict[tuple[str, str, str], IdempotencyRecord] = {}
     if lost:

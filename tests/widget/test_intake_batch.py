@@ -173,3 +173,33 @@ async def test_intake_records_key_last_use(client: httpx.AsyncClient, tenant_a: 
         f"/v1/projects/{tenant_a.project_id}/widget-keys/{k['id']}", headers=tenant_a.admin.headers
     )
     assert r.json()["last_used_at"] is not None
+
+
+async def test_expired_idempotency_key_is_taken_over(
+    client: httpx.AsyncClient, app: FastAPI, tenant_a: Tenant
+) -> None:
+    """After 24 hours a key is free again: the same key with another body stores a new report."""
+    from datetime import timedelta
+
+    from bugport.models import IdempotencyRecord
+    from bugport.models.base import utcnow
+
+    key = (await make_key(client, tenant_a))["key"]
+    idem = f"draft-{uuid.uuid4()}"
+    h = widget_headers(key, **{"Idempotency-Key": idem})
+    first = await client.post(URL, json=report(title="first"), headers=h)
+    assert first.status_code == 201
+    async with app.state.sessionmaker() as session:
+        await session.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.key == idem)
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+        await session.commit()
+    second = await client.post(URL, json=report(title="second"), headers=h)
+    assert second.status_code == 201, second.text
+    assert second.json()["id"] != first.json()["id"]
+    assert "idempotent-replayed" not in second.headers
+    # ...and it is the key's answer from now on.
+    again = await client.post(URL, json=report(title="second"), headers=h)
+    assert again.json() == second.json() and again.headers["idempotent-replayed"] == "true"
