@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -66,11 +67,15 @@ async def run_after_commit(session: AsyncSession) -> None:
             log.exception("after-commit hook failed")
 
 
-async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+@asynccontextmanager
+async def unit_of_work(app_state: Any) -> AsyncIterator[AsyncSession]:
+    """A session whose transaction commits when the block ends (rolls back if it raises), then
+    runs the after-commit work. Requests get one (`Session`); so do background writers that
+    commit on their own (widget intake batches)."""
+    maker: async_sessionmaker[AsyncSession] = app_state.sessionmaker
     async with maker() as session:
         # Lets services schedule after-commit work that needs the app (connector pushes).
-        session.info["app_state"] = request.app.state
+        session.info["app_state"] = app_state
         try:
             yield session
             await session.commit()
@@ -78,6 +83,11 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.rollback()
             raise
     await run_after_commit(session)
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with unit_of_work(request.app.state) as session:
+        yield session
 
 
 # scope="function": the transaction commits before the response is sent, so a client never sees

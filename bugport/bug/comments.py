@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport import authz
 from bugport.auth.principal import Principal
-from bugport.bug import activity, repository, service
+from bugport.bug import activity, repository, service, writer
 from bugport.errors import Forbidden, InsufficientRole, NotFound
 from bugport.kit.pagination import PageParams
 from bugport.models import Bug, Comment, Project
@@ -37,7 +37,7 @@ async def mentions_in(session: AsyncSession, workspace_id: uuid.UUID, body: str)
 async def _redacted(session: AsyncSession, bug: Bug, body: str) -> str:
     project = await session.get(Project, bug.project_id)
     assert project is not None
-    return service.redactor_for(project).text("comment", body) or ""
+    return writer.redactor_for(project).text("comment", body) or ""
 
 
 async def create_comment(

@@ -32,17 +32,12 @@ from bugport.kit.pagination import PageParams
 from bugport.models import Bug, Project
 from bugport.models.base import utcnow
 
-ReporterInfo = writer.Reporter
 
-
-def reporter_of(principal: Principal) -> ReporterInfo:
+def reporter_of(principal: Principal) -> writer.Reporter:
     user = principal.user
     if user is None:
-        return ReporterInfo()
-    return ReporterInfo(user.id, user.name, user.email)
-
-
-redactor_for = writer.redactor_for
+        return writer.Reporter()
+    return writer.Reporter(user.id, user.name, user.email)
 
 
 def _entry_size(entry: BaseModel) -> int:
@@ -124,7 +119,7 @@ async def create_bug(
     *,
     source: str,
     project_id: uuid.UUID,
-    reporter: ReporterInfo | None = None,
+    reporter: writer.Reporter | None = None,
     actor_label: str | None = None,
 ) -> Bug:
     """Create one report with its logs, network entries and `created` activity in the caller's
@@ -209,7 +204,7 @@ async def update_bug(
         return bug
     project = await session.get(Project, bug.project_id)
     assert project is not None
-    red = redactor_for(project)
+    red = writer.redactor_for(project)
     events: list[tuple[str, dict[str, Any]]] = []
     for name in ("status", "severity", "priority"):
         if name in changes and changes[name] != getattr(bug, name):

@@ -4,8 +4,8 @@
 Every intake ends here: POST /v1/bugs, extension captures and MCP write one report in the request's
 transaction; widget intake writes the reports that arrived together in one transaction
 (widget/batch.py). Writing N reports costs the same statements as writing one: one counter bump per
-project, one multi-row INSERT for bugs, one each for console and network rows, one for the
-timeline. The human key comes from the project's counter, bumped under its row lock (held until
+project, then the bugs, their console and network rows and their timeline entries — one statement
+on PostgreSQL, one executemany per table on SQLite (kit/bulk_insert.py). The human key comes from the project's counter, bumped under its row lock (held until
 commit), so keys have no gaps or duplicates; a rollback gives the numbers back."""
 
 from __future__ import annotations

@@ -63,7 +63,8 @@ class RateLimiter:
         One counter increment per budget and one expiry read for the budget reported: these run
         on every intake request, so the per-budget stats call of `limits` (two more Redis round
         trips each) is not used."""
-        budgets = [(self._item(spec), self._item(spec).key_for(*keys)) for spec, keys in specs]
+        items = [(self._item(spec), keys) for spec, keys in specs]
+        budgets = [(item, item.key_for(*keys)) for item, keys in items]
         # All budgets at once (one Redis round trip of latency, not one per budget).
         counts = await asyncio.gather(
             *(self.storage.incr(key, item.get_expiry(), amount=cost) for item, key in budgets)

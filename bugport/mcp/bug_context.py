@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport import authz
 from bugport.auth.principal import Principal
-from bugport.bug.service import redactor_for
+from bugport.bug.writer import redactor_for
 from bugport.kit.redaction import Redactor
 from bugport.kit.timestamps import rfc3339
 from bugport.mcp.fence import UNTRUSTED_NOTICE, cut, fence

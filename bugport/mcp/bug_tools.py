@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from bugport.bug import comments as comment_service
-from bugport.bug import repository, service
+from bugport.bug import repository, service, writer
 from bugport.bug.schemas import BugUpdate, LogLevel, Severity, Status
 from bugport.kit.pagination import PageParams
 from bugport.kit.redaction import Redactor
@@ -27,7 +27,7 @@ async def _redactor(ctx: ToolContext, b: Bug) -> Redactor:
     """Reports are redacted at ingest; what the bridge returns goes through the rules again."""
     project = await ctx.session.get(Project, b.project_id)
     assert project is not None
-    return service.redactor_for(project)
+    return writer.redactor_for(project)
 
 
 def _summary(b: Bug) -> dict[str, Any]:

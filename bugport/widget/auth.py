@@ -7,7 +7,6 @@ of the general ones, kit/middleware.py.)"""
 from __future__ import annotations
 
 import time
-import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
@@ -85,14 +84,18 @@ async def intake_limits(
     return result
 
 
+def origin_refused(origin: str | None) -> OriginNotAllowed:
+    shown = origin if origin else "(none)"
+    return OriginNotAllowed(
+        f"Origin {shown} is not allowed for this widget key. Add the page's exact origin "
+        "(scheme://host[:port]) to the key's allowed origins."
+    )
+
+
 def check_origin(request: Request, principal: Principal) -> None:
     header = request.headers.get("origin")
     if not origins.allowed(header, principal.credential.allowed_origins):
-        shown = header if header else "(none)"
-        raise OriginNotAllowed(
-            f"Origin {shown} is not allowed for this widget key. Add the page's exact origin "
-            "(scheme://host[:port]) to the key's allowed origins."
-        )
+        raise origin_refused(header)
 
 
 async def spend_budgets(
@@ -153,11 +156,6 @@ class KeyCache:
         if len(self._entries) >= self.MAX_ENTRIES:
             self._entries.clear()
         self._entries[token_hash] = (time.monotonic(), GENERATION.value, key)
-
-    def forget(self, key_id: uuid.UUID) -> None:
-        for h, (_, _, key) in list(self._entries.items()):
-            if key.id == key_id:
-                del self._entries[h]
 
 
 async def _cached_key(request: Request, token: str) -> WidgetKey:

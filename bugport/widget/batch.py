@@ -5,11 +5,12 @@ The request has already checked the body, the key (from a short cache), the orig
 budgets. Inside the batch's transaction, for each report, in order:
 1. the key is read again with its project: a key revoked, disabled, expired or narrowed since
    the cache was filled stores nothing (401 / 403 for that report only);
-2. the named uploads must be completed, unattached uploads of the key's project (422);
-3. its Idempotency-Key is claimed (kit/idempotency.claim_many): a key seen before replays the
+2. its Idempotency-Key is claimed (kit/idempotency.claim_many): a key seen before replays the
    first response, or is a 422 with a different body;
-4. the survivors are redacted with the project's current rules and written with one statement
-   per table; uploads are attached, responses stored for replay, keys' last-used refreshed.
+3. the named uploads must be completed, unattached uploads of the key's project (422; the claim
+   is given back);
+4. the survivors are redacted with the project's current rules and written by bug/writer.py;
+   uploads are attached, responses stored for replay, keys' last-used refreshed.
 If the batch's transaction fails, its reports are written again one by one, so one bad report
 never takes the others down with it."""
 
@@ -21,19 +22,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport.auth.principal import Principal
 from bugport.bug import writer
 from bugport.bug.schemas import ReportContent
 from bugport.connector.tasks import bugs_created
-from bugport.db import run_after_commit
+from bugport.db import unit_of_work
 from bugport.errors import BugPortError, ValidationFailed
 from bugport.kit import idempotency
 from bugport.kit.batching import Batcher
 from bugport.models import IdempotencyRecord, Media, Project, WidgetKey
 from bugport.models.base import utcnow
 from bugport.widget import media_flow as widget_media
+from bugport.widget.auth import origin_refused
 from bugport.widget_key import origins
 from bugport.widget_key.service import invalid_key, is_live, last_used_is_stale, widget_principal
 
@@ -67,16 +69,6 @@ class Stored:
 Result = Stored | BaseException
 
 
-def _origin_refused(origin: str | None) -> BugPortError:
-    from bugport.widget.auth import OriginNotAllowed
-
-    shown = origin if origin else "(none)"
-    return OriginNotAllowed(
-        f"Origin {shown} is not allowed for this widget key. Add the page's exact origin "
-        "(scheme://host[:port]) to the key's allowed origins."
-    )
-
-
 def created_response(bug_id: uuid.UUID, key: str) -> tuple[dict[str, Any], dict[str, str]]:
     return {"id": str(bug_id), "key": key}, {"Location": f"/v1/bugs/{bug_id}"}
 
@@ -98,7 +90,7 @@ async def _write(session: AsyncSession, reports: list[Report]) -> list[Result]:
         if found is None or not is_live(found[0], now):
             results[i] = invalid_key()
         elif not origins.allowed(r.origin, found[0].allowed_origins):
-            results[i] = _origin_refused(r.origin)
+            results[i] = origin_refused(r.origin)
         else:
             principals.setdefault(r.key_id, widget_principal(found[0]))
 
@@ -195,18 +187,8 @@ async def _write(session: AsyncSession, reports: list[Report]) -> list[Result]:
 
 
 async def _transaction(state: Any, reports: list[Report]) -> list[Result]:
-    maker: async_sessionmaker[AsyncSession] = state.sessionmaker
-    async with maker() as session:
-        # As a request's session: after-commit work (tracker pushes) finds the app's job queue.
-        session.info["app_state"] = state
-        try:
-            results = await _write(session, reports)
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
-        await run_after_commit(session)
-        return results
+    async with unit_of_work(state) as session:
+        return await _write(session, reports)
 
 
 def make_batcher(state: Any) -> Batcher[Report, Stored]:

@@ -16,6 +16,7 @@ from pydantic import Field
 
 from bugport.auth.principal import Principal
 from bugport.bug import service as bug_service
+from bugport.bug import writer
 from bugport.bug.schemas import ReportContent, ReporterIn
 from bugport.kit import idempotency
 from bugport.kit.fastjson import OrjsonRoute
@@ -58,7 +59,7 @@ def _limit_headers(request: Request) -> dict[str, str]:
 
 def _report(body: WidgetBugCreate, principal: Principal, request: Request) -> batch.Report:
     label = (body.reporter.name or body.reporter.email) if body.reporter else None
-    reporter = bug_service.ReporterInfo(
+    reporter = writer.Reporter(
         name=body.reporter.name if body.reporter else None,
         email=body.reporter.email if body.reporter else None,
     )

@@ -289,7 +289,8 @@ class TestSharedCreateApi:
         import pytest
 
         from bugport.bug.schemas import BugData
-        from bugport.bug.service import ReporterInfo, create_bug
+        from bugport.bug.service import create_bug
+        from bugport.bug.writer import Reporter
         from bugport.errors import NotFound
 
         pid = uuid.UUID(tenant_a.project_id)
@@ -307,7 +308,7 @@ class TestSharedCreateApi:
                 data,
                 source="widget",
                 project_id=pid,
-                reporter=ReporterInfo(name="Ann Visitor", email="Ann@Example.com"),
+                reporter=Reporter(name="Ann Visitor", email="Ann@Example.com"),
                 actor_label="Ann Visitor <ann@example.com>",
             )
             await session.commit()
