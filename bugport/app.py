@@ -191,7 +191,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings.resolved_database_url)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.jwt_verifier = SupabaseVerifier(settings)
-    app.state.rate_limiter = RateLimiter(settings.redis_url, settings.redis_namespace)
     app.state.storage = make_storage(settings)
     app.state.jobs = Jobs(settings, JobContext(settings, app.state.sessionmaker, app.state.storage))
     from bugport.widget.auth import KeyCache
@@ -204,6 +203,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         import redis.asyncio as aioredis
 
         app.state.redis = aioredis.from_url(settings.redis_url)
+    app.state.rate_limiter = RateLimiter(app.state.redis, settings.redis_namespace)
 
     install_error_handlers(app)
     for r in routers():
