@@ -143,12 +143,12 @@ async def create_bug(
             labels=data.labels,
         ),
     )
-    (bug,) = await writer.write(session, [report])
+    (written,) = await writer.write(session, [report])
     # Projects mapped to a tracker with auto_push queue the push (it runs after the commit).
     from bugport.connector.tasks import bugs_created
 
-    await bugs_created(session, [bug])
-    return bug
+    await bugs_created(session, [written])
+    return written.loaded(session)
 
 
 async def get_bug(

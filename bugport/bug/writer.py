@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -127,6 +127,16 @@ def prepare(
     )
 
 
+_PROJECTS: Table = Project.__table__  # type: ignore[assignment]
+# Built once: a statement object built per call is compiled-cache-keyed per call.
+_BUMP = (
+    update(_PROJECTS)
+    .where(_PROJECTS.c.id == bindparam("project_id"))
+    .values(bug_counter=_PROJECTS.c.bug_counter + bindparam("wanted"))
+    .returning(_PROJECTS.c.bug_counter)
+)
+
+
 async def _numbers(session: AsyncSession, reports: list[NewReport]) -> dict[uuid.UUID, int]:
     """Reserve consecutive numbers per project. Projects are bumped in id order, so two batches
     touching the same projects take their row locks in the same order (no deadlock)."""
@@ -138,13 +148,7 @@ async def _numbers(session: AsyncSession, reports: list[NewReport]) -> dict[uuid
         # UPDATE … RETURNING takes the project row lock until commit (PostgreSQL); SQLite
         # transactions are BEGIN IMMEDIATE.
         last = (
-            await session.execute(
-                update(Project)
-                .where(Project.id == project_id)
-                .values(bug_counter=Project.bug_counter + wanted[project_id])
-                .returning(Project.bug_counter)
-                .execution_options(synchronize_session=False)
-            )
+            await session.execute(_BUMP, {"project_id": project_id, "wanted": wanted[project_id]})
         ).scalar_one()
         first[project_id] = last - wanted[project_id] + 1
     numbers: dict[uuid.UUID, int] = {}
@@ -161,9 +165,39 @@ def _table(model: type[Any]) -> Table:
 _BUG_COLUMNS = {attr.key: attr.columns[0].name for attr in Bug.__mapper__.column_attrs}
 
 
-async def write(session: AsyncSession, reports: list[NewReport]) -> list[Bug]:
+@dataclass(frozen=True)
+class Written:
+    """A report as `write` stored it: its bug row's values by attribute name."""
+
+    attrs: dict[str, Any]
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.attrs["id"]  # type: ignore[no-any-return]
+
+    @property
+    def key(self) -> str:
+        return self.attrs["key"]  # type: ignore[no-any-return]
+
+    @property
+    def project_id(self) -> uuid.UUID:
+        return self.attrs["project_id"]  # type: ignore[no-any-return]
+
+    @property
+    def workspace_id(self) -> uuid.UUID:
+        return self.attrs["workspace_id"]  # type: ignore[no-any-return]
+
+    def loaded(self, session: AsyncSession) -> Bug:
+        """The bug as a persistent object of the session, as if loaded (no SELECT)."""
+        bug = Bug(**self.attrs)
+        make_transient_to_detached(bug)
+        session.add(bug)
+        return bug
+
+
+async def write(session: AsyncSession, reports: list[NewReport]) -> list[Written]:
     """Number and insert the reports with their captures and `created` entries, in the session's
-    transaction; returns them as persistent Bug objects (no reload)."""
+    transaction. Returns what was written, in order (`Written.loaded` makes a Bug of one)."""
     if not reports:
         return []
     numbers = await _numbers(session, reports)
@@ -213,11 +247,4 @@ async def write(session: AsyncSession, reports: list[NewReport]) -> list[Bug]:
             Rows(_table(Activity), activity),
         ],
     )
-    bugs: list[Bug] = []
-    for a in attrs:
-        bug = Bug(**a)
-        # Written above: the session takes it as loaded from the database, without a SELECT.
-        make_transient_to_detached(bug)
-        session.add(bug)
-        bugs.append(bug)
-    return bugs
+    return [Written(a) for a in attrs]

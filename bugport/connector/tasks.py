@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport.bug import activity
@@ -18,7 +19,7 @@ from bugport.connector import push as push_mod
 from bugport.connector.http import ProviderHttp
 from bugport.connector.issue import BugSnapshot
 from bugport.kit.jobs import JobContext, enqueue_after_commit, job
-from bugport.models import Bug, BugLog, BugNetwork, ShareLink, TrackerPush
+from bugport.models import Bug, BugLog, BugNetwork, ShareLink, TrackerPush, TrackerTarget
 from bugport.models.base import utcnow
 
 PUSH_JOB = "tracker.push"
@@ -137,27 +138,29 @@ async def drain(state: Any) -> None:
     await state.jobs.drain()
 
 
-async def bugs_created(session: AsyncSession, bugs: list[Bug]) -> None:
-    """Auto-push: new bugs in projects whose target has auto_push on are queued at once (one
-    lookup for all the projects of a batch)."""
-    from sqlalchemy import select
+class NewBug(Protocol):
+    """A Bug, or a report as bug/writer.py wrote it."""
 
-    from bugport.models import TrackerTarget
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def project_id(self) -> uuid.UUID: ...
+    @property
+    def workspace_id(self) -> uuid.UUID: ...
 
+
+async def bugs_created(
+    session: AsyncSession, bugs: Sequence[NewBug], auto_push: set[uuid.UUID] | None = None
+) -> None:
+    """Auto-push: new bugs in projects whose target has auto_push on are queued at once.
+    `auto_push`: those projects, when the caller already read them (widget batches read them
+    with their keys); otherwise one lookup for all the projects of the batch."""
     if not bugs:
         return
-    project_ids = {b.project_id for b in bugs}
-    auto = set(
-        (
-            await session.execute(
-                select(TrackerTarget.project_id).where(
-                    TrackerTarget.project_id.in_(project_ids), TrackerTarget.auto_push.is_(True)
-                )
-            )
-        ).scalars()
-    )
+    if auto_push is None:
+        auto_push = await auto_push_projects(session, {b.project_id for b in bugs})
     for bug in bugs:
-        if bug.project_id not in auto:
+        if bug.project_id not in auto_push:
             continue
         out = await push_mod.request_push(
             session,
@@ -168,3 +171,22 @@ async def bugs_created(session: AsyncSession, bugs: list[Bug]) -> None:
         )
         if out is not None and out[1]:
             schedule_after_commit(session, out[0].id)
+
+
+def auto_push_of(project_id: Any) -> Any:
+    """SQL: whether the project's tracker target pushes new bugs by itself (a column to select
+    beside a project)."""
+    return (
+        exists()
+        .where(TrackerTarget.project_id == project_id, TrackerTarget.auto_push.is_(True))
+        .label("auto_push")
+    )
+
+
+async def auto_push_projects(session: AsyncSession, project_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    rows = await session.execute(
+        select(TrackerTarget.project_id).where(
+            TrackerTarget.project_id.in_(project_ids), TrackerTarget.auto_push.is_(True)
+        )
+    )
+    return set(rows.scalars())

@@ -30,14 +30,13 @@ import orjson
 from fastapi import Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Table, bindparam, delete, select, text, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport.auth.principal import Principal
 from bugport.errors import BugPortError, Conflict, ValidationFailed
 from bugport.models import IdempotencyRecord
-from bugport.models.base import utcnow
+from bugport.models.base import UTCDateTime, utcnow
 
 TTL = timedelta(hours=24)
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -184,23 +183,81 @@ def reused() -> ValidationFailed:
     )
 
 
-_CLAIM: dict[str, Any] = {}
+# PostgreSQL: the claims travel as one JSON parameter (kit/bulk_insert.py explains why), in key
+# order, so batches written at once lock their claims in the same order. An expired record is
+# taken over; a live one is left alone. Returns the claimed keys.
+_PG_CLAIM = text(
+    """
+    INSERT INTO idempotency_keys (id, scope, route, key, request_hash, status_code, body, headers,
+                                  created_at, expires_at, resource_id)
+    SELECT gen_random_uuid(), r.scope, r.route, r.key, r.request_hash, 0, '{}', '{}',
+           :now, :expires, NULL
+    FROM jsonb_to_recordset(CAST(:claims AS jsonb))
+         AS r(scope varchar, route varchar, key varchar, request_hash varchar)
+    ORDER BY r.scope, r.route, r.key
+    ON CONFLICT (scope, route, key) DO UPDATE
+    SET request_hash = excluded.request_hash, status_code = excluded.status_code,
+        body = excluded.body, headers = excluded.headers, created_at = excluded.created_at,
+        expires_at = excluded.expires_at, resource_id = NULL
+    WHERE idempotency_keys.expires_at <= :now
+    RETURNING scope, route, key
+    """
+).bindparams(
+    bindparam("now", type_=UTCDateTime()),
+    bindparam("expires", type_=UTCDateTime()),
+)
+_SQLITE_CLAIM: Any = None
 
 
-def _claim_statement(dialect: str) -> Any:
-    """INSERT … ON CONFLICT (scope, route, key) DO UPDATE … WHERE expired RETURNING the claimed
-    keys; built once per dialect so it is compiled once (a multi-VALUES insert never is)."""
-    if dialect not in _CLAIM:
+def _sqlite_claim() -> Any:
+    """The same upsert, sent as an executemany (SQLite writers never overlap: order is moot)."""
+    global _SQLITE_CLAIM
+    if _SQLITE_CLAIM is None:
         table: Table = IdempotencyRecord.__table__  # type: ignore[assignment]
-        insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = insert_(table)
+        stmt = sqlite_insert(table)
         names = ("request_hash", "status_code", "body", "headers", "created_at", "expires_at")
-        _CLAIM[dialect] = stmt.on_conflict_do_update(
+        _SQLITE_CLAIM = stmt.on_conflict_do_update(
             index_elements=["scope", "route", "key"],
             set_={n: stmt.excluded[n] for n in names} | {"resource_id": None},
             where=table.c.expires_at <= bindparam("cutoff", type_=table.c.expires_at.type),
         ).returning(table.c.scope, table.c.route, table.c.key)
-    return _CLAIM[dialect]
+    return _SQLITE_CLAIM
+
+
+async def _claim(session: AsyncSession, claims: list[Claim]) -> set[tuple[str, str, str]]:
+    now = utcnow()
+    if session.get_bind().dialect.name == "postgresql":
+        payload = orjson.dumps(
+            [
+                {"scope": c.scope, "route": c.route, "key": c.key, "request_hash": c.hash}
+                for c in claims
+            ]
+        ).decode()
+        rows = await session.execute(
+            _PG_CLAIM, {"claims": payload, "now": now, "expires": now + TTL}
+        )
+    else:
+        rows = await session.execute(
+            _sqlite_claim(),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "scope": c.scope,
+                    "route": c.route,
+                    "key": c.key,
+                    "request_hash": c.hash,
+                    "status_code": 0,  # completed before commit; nobody sees a claim
+                    "body": {},
+                    "headers": {},
+                    "created_at": now,
+                    "expires_at": now + TTL,
+                    "resource_id": None,
+                    "cutoff": now,
+                }
+                for c in claims
+            ],
+        )
+    return {(r[0], r[1], r[2]) for r in rows}
 
 
 async def claim_many(
@@ -215,28 +272,7 @@ async def claim_many(
     never gets here."""
     if not claims:
         return []
-    now = utcnow()
-    params: list[dict[str, Any]] = [
-        {
-            "id": uuid.uuid4(),
-            "scope": c.scope,
-            "route": c.route,
-            "key": c.key,
-            "request_hash": c.hash,
-            "status_code": 0,  # completed before commit; nobody sees a claim
-            "body": {},
-            "headers": {},
-            "created_at": now,
-            "expires_at": now + TTL,
-            "resource_id": None,
-            "cutoff": now,
-        }
-        # In key order: batches written at once lock their claims in the same order.
-        for c in sorted(claims, key=lambda c: (c.scope, c.route, c.key))
-    ]
-    upsert = _claim_statement(session.get_bind().dialect.name)
-    # One statement for all rows (executemany with RETURNING is sent as one multi-row INSERT).
-    won = {tuple(row) for row in await session.execute(upsert, params)}
+    won = await _claim(session, claims)
     lost = [c for c in claims if (c.scope, c.route, c.key) not in won]
     stored: dict[tuple[str, str, str], IdempotencyRecord] = {}
     if lost:

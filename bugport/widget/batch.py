@@ -21,13 +21,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport.auth.principal import Principal
 from bugport.bug import writer
 from bugport.bug.schemas import ReportContent
-from bugport.connector.tasks import bugs_created
+from bugport.connector.tasks import auto_push_of, bugs_created
 from bugport.db import unit_of_work
 from bugport.errors import BugPortError, ValidationFailed
 from bugport.kit import idempotency
@@ -69,6 +69,14 @@ class Stored:
 Result = Stored | BaseException
 
 
+# Built once (compiled once): the keys of a batch with their projects.
+_KEYS = (
+    select(WidgetKey, Project, auto_push_of(Project.id))
+    .join(Project, Project.id == WidgetKey.project_id)
+    .where(WidgetKey.id.in_(bindparam("ids", expanding=True)))
+)
+
+
 def created_response(bug_id: uuid.UUID, key: str) -> tuple[dict[str, Any], dict[str, str]]:
     return {"id": str(bug_id), "key": key}, {"Location": f"/v1/bugs/{bug_id}"}
 
@@ -77,13 +85,15 @@ async def _write(session: AsyncSession, reports: list[Report]) -> list[Result]:
     now = utcnow()
     results: list[Result | None] = [None] * len(reports)
 
-    # 1. Keys and their projects, read in this transaction.
-    rows = await session.execute(
-        select(WidgetKey, Project)
-        .join(Project, Project.id == WidgetKey.project_id)
-        .where(WidgetKey.id.in_({r.key_id for r in reports}))
-    )
-    keys: dict[uuid.UUID, tuple[WidgetKey, Project]] = {k.id: (k, p) for k, p in rows.tuples()}
+    # 1. Keys and their projects (and whether those push new bugs to a tracker), read in this
+    # transaction.
+    rows = await session.execute(_KEYS, {"ids": list({r.key_id for r in reports})})
+    keys: dict[uuid.UUID, tuple[WidgetKey, Project]] = {}
+    auto_push: set[uuid.UUID] = set()
+    for k, p, pushes in rows.tuples():
+        keys[k.id] = (k, p)
+        if pushes:
+            auto_push.add(p.id)
     principals: dict[uuid.UUID, Principal] = {}
     for i, r in enumerate(reports):
         found = keys.get(r.key_id)
@@ -161,7 +171,9 @@ async def _write(session: AsyncSession, reports: list[Report]) -> list[Result]:
     for i, bug in zip(todo, bugs, strict=True):
         r = reports[i]
         if i in media:
-            await widget_media.attach(session, principals[r.key_id], bug, media[i], r.actor_label)
+            await widget_media.attach(
+                session, principals[r.key_id], bug.loaded(session), media[i], r.actor_label
+            )
         body, headers = created_response(bug.id, bug.key)
         results[i] = Stored(201, body, headers)
         if r.claim is not None:
@@ -172,7 +184,7 @@ async def _write(session: AsyncSession, reports: list[Report]) -> list[Result]:
         await session.execute(
             update(WidgetKey).where(WidgetKey.id.in_(stale)).values(last_used_at=now)
         )
-    await bugs_created(session, bugs)
+    await bugs_created(session, bugs, auto_push)
 
     # Repeats of a key within the batch answer as a retry after the first would.
     for i, first in followers.items():
