@@ -16,9 +16,11 @@ def failed(status: int | None, error: str | None) -> bool:
 
 def _utc(value: datetime | None) -> datetime | None:
     # A capture timestamp without an offset is taken as UTC (browsers send Z; tools may not).
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    # One with an offset is kept as sent: both write paths store it as UTC (PostgreSQL reads the
+    # offset from the JSON, SQLite's rows go through models.base.UTCDateTime).
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
 
 
 # Most fields of most entries are empty: they skip the redactor (and building their path).

@@ -76,6 +76,24 @@ class TestLogs:
         )
 
 
+async def test_timestamps_with_an_offset_or_none_are_stored_as_utc(
+    client: httpx.AsyncClient, tenant_a: Tenant
+) -> None:
+    logs = [
+        {"message": "offset", "timestamp": "2026-11-28T11:30:00+01:30"},
+        {"message": "naive", "timestamp": "2026-11-28T10:00:00"},
+    ]
+    network = [
+        {"method": "GET", "url": "https://a.test/", "started_at": "2026-11-28T05:00:00-05:00"}
+    ]
+    bug = await create(client, tenant_a, logs=logs, network=network)
+    h = tenant_a.viewer.headers
+    data = (await client.get(f"/v1/bugs/{bug['id']}/logs", headers=h)).json()["data"]
+    assert [x["timestamp"] for x in data] == ["2026-11-28T10:00:00.000Z"] * 2
+    data = (await client.get(f"/v1/bugs/{bug['id']}/network", headers=h)).json()["data"]
+    assert data[0]["started_at"] == "2026-11-28T10:00:00.000Z"
+
+
 class TestNetwork:
     async def test_read_and_filter(
         self, client: httpx.AsyncClient, tenant_a: Tenant, tenant_b: Tenant
