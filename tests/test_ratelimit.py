@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from pathlib import Path
 
@@ -80,6 +81,40 @@ async def test_two_processes_share_one_budget_through_redis(
     for a in (one, two):
         await a.state.engine.dispose()
         await a.state.redis.aclose()
+
+
+async def test_concurrent_requests_share_redis_calls_and_each_gets_its_own_count(
+    backend_url: tuple[str, str], tmp_path: Path
+) -> None:
+    need_redis()
+    app = _app(
+        backend_url[1],
+        tmp_path,
+        rate_limit_per_ip="4/hour",
+        redis_url=REDIS_URL,
+        redis_namespace=f"bugport-test-{uuid.uuid4().hex}",
+    )
+    redis = app.state.redis
+
+    async def script_calls() -> int:
+        stats = await redis.info("commandstats")
+        return sum(int(stats.get(f"cmdstat_{c}", {}).get("calls", 0)) for c in ("evalsha", "eval"))
+
+    async with client_for(app) as c:
+        before = await script_calls()
+        answers = await asyncio.gather(*(c.get("/v1/version") for _ in range(8)))
+        calls = await script_calls() - before
+    assert sorted(r.status_code for r in answers) == [200] * 4 + [429] * 4
+    # Each request saw its own count, though they were spent together.
+    assert sorted(r.headers["ratelimit-remaining"] for r in answers if r.status_code == 200) == [
+        "0",
+        "1",
+        "2",
+        "3",
+    ]
+    assert 1 <= calls < 8
+    await app.state.engine.dispose()
+    await redis.aclose()
 
 
 async def test_forwarded_for_only_from_trusted_proxies(

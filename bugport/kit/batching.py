@@ -5,7 +5,8 @@ together by the next one.
 queued (up to `max_items`), calls `write(items)` and hands each caller its result or its
 exception. Nothing waits for a timer: a lone request is written at once (a batch of one), and
 under load the batches grow by themselves — each write then costs the same few statements and one
-commit for many requests (used by widget intake, widget/batch.py). Up to `writers` batches are in
+commit for many requests (widget intake, widget/batch.py; rate-limit budgets in Redis,
+kit/ratelimit.py). Up to `writers` batches are in
 flight at once, so one batch's database round trips overlap the next one's work."""
 
 from __future__ import annotations
