@@ -26,27 +26,50 @@ def _utc(value: datetime | None) -> datetime | None:
 # Most fields of most entries are empty: they skip the redactor (and building their path).
 
 
-def log_rows(logs: list[LogIn], red: Redactor) -> list[dict[str, Any]]:
-    return [
-        {
-            "position": i,
-            "level": e.level,
-            "message": red.text(f"logs[{i}].message", e.message) or "",
-            "args": red.json(f"logs[{i}].args", e.args) if e.args else [],
-            "stack": red.text(f"logs[{i}].stack", e.stack) if e.stack is not None else None,
-            "timestamp": _utc(e.timestamp),
-            "source": red.text(f"logs[{i}].source", e.source) if e.source is not None else None,
-        }
-        for i, e in enumerate(logs)
-    ]
+def log_rows(logs: list[LogIn], red: Redactor, owner: dict[str, Any]) -> list[dict[str, Any]]:
+    """`owner`: the bug_id, workspace_id and project_id every row carries."""
+    # One check over all the console text of the report: most reports hold no secret there, and
+    # then no line needs the per-line rules (arguments are still walked one by one).
+    plain = red.untouched(
+        "\n".join(
+            [e.message for e in logs]
+            + [e.stack or "" for e in logs]
+            + [e.source or "" for e in logs]
+        )
+    )
+    rows = []
+    for i, e in enumerate(logs):
+        if plain:
+            message, stack, source = e.message, e.stack, e.source
+        else:
+            message = red.text(f"logs[{i}].message", e.message) or ""
+            stack = red.text(f"logs[{i}].stack", e.stack) if e.stack is not None else None
+            source = red.text(f"logs[{i}].source", e.source) if e.source is not None else None
+        rows.append(
+            {
+                **owner,
+                "position": i,
+                "level": e.level,
+                "message": message,
+                "args": red.json(f"logs[{i}].args", e.args) if e.args else [],
+                "stack": stack,
+                "timestamp": _utc(e.timestamp),
+                "source": source,
+            }
+        )
+    return rows
 
 
-def network_rows(network: list[NetworkIn], red: Redactor) -> list[dict[str, Any]]:
+def network_rows(
+    network: list[NetworkIn], red: Redactor, owner: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """`owner`: the bug_id, workspace_id and project_id every row carries."""
     rows = []
     for i, n in enumerate(network):
         p = f"network[{i}]"
         rows.append(
             {
+                **owner,
                 "position": i,
                 "method": n.method.upper(),
                 "url": red.url(f"{p}.url", n.url) or "",

@@ -64,7 +64,7 @@ class NewReport:
     source: str
     actor: Actor
     values: dict[str, Any]  # bug attributes other than ids, number and key
-    logs: list[dict[str, Any]]
+    logs: list[dict[str, Any]]  # rows of bug_logs / bug_network, ids included
     network: list[dict[str, Any]]
 
 
@@ -93,8 +93,10 @@ def prepare(
         "custom_metadata": red.json("metadata", data.metadata),
         "repro_steps": red.text("repro_steps", data.repro_steps),
     }
-    logs = captures.log_rows(data.logs, red)
-    network = captures.network_rows(data.network, red)
+    bug_id = uuid.uuid4()
+    owner = {"bug_id": bug_id, "workspace_id": project.workspace_id, "project_id": project.id}
+    logs = captures.log_rows(data.logs, red, owner)
+    network = captures.network_rows(data.network, red, owner)
     values.update(
         status=triage.status,
         severity=triage.severity,
@@ -115,7 +117,7 @@ def prepare(
         updated_at=now,
     )
     return NewReport(
-        id=uuid.uuid4(),
+        id=bug_id,
         project_id=project.id,
         workspace_id=project.workspace_id,
         project_key=project.key,
@@ -214,12 +216,8 @@ async def write(session: AsyncSession, reports: list[NewReport]) -> list[Written
                 **r.values,
             }
         )
-    logs: list[dict[str, Any]] = []
-    network: list[dict[str, Any]] = []
-    for r in reports:
-        ids = {"bug_id": r.id, "workspace_id": r.workspace_id, "project_id": r.project_id}
-        logs.extend({**ids, **row} for row in r.logs)
-        network.extend({**ids, **row} for row in r.network)
+    logs = [row for r in reports for row in r.logs]
+    network = [row for r in reports for row in r.network]
     now = utcnow()
     activity = [
         {

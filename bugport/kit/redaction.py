@@ -182,24 +182,37 @@ class Redactor:
         if receipt not in self.receipts:
             self.receipts.append(receipt)
 
+    def _may_hold_secret(self, value: str, lower: str) -> bool:
+        """Whether any free-text rule could match. Each rule runs only where its pattern could
+        (most console lines hold no secret; intake walks hundreds of strings per report): a
+        name=value pair can only be redacted if the text holds a sensitive name. No trigger spans
+        a line break, so text that joins many values with newlines triggers if any value does."""
+        return (
+            "eyJ" in value
+            or "bearer" in lower
+            or "basic" in lower
+            or "token" in lower
+            or "://" in value
+            or (("=" in value or ":" in value) and self._names.search(lower) is not None)
+        )
+
+    def untouched(self, lines: str) -> bool:
+        """True when `text` would return every line of `lines` unchanged (ASCII without NUL, no
+        rule could match): callers check many values with one call."""
+        return (
+            lines.isascii()
+            and "\x00" not in lines
+            and not self._may_hold_secret(lines, lines.lower())
+        )
+
     # -- values --------------------------------------------------------------------------------
     def text(self, path: str, value: str | None) -> str | None:
         """Free text (titles, messages, stacks, bodies): JWTs, bearer tokens, URLs, pairs."""
         if value is None:
             return None
         value = _clean(value)
-        # Each rule runs only where its pattern could match (most console lines hold no secret;
-        # intake walks hundreds of strings per report): a name=value pair can only be redacted
-        # if the text holds a sensitive name.
         lower = value.lower()
-        if not (
-            "eyJ" in value
-            or "bearer" in lower
-            or "basic" in lower
-            or "token" in lower
-            or "://" in value
-            or (("=" in value or ":" in value) and self._names.search(lower))
-        ):
+        if not self._may_hold_secret(value, lower):
             return value
 
         def jwt(m: re.Match[str]) -> str:
@@ -252,6 +265,8 @@ class Redactor:
             if ":" in creds:
                 self._note(path, "query_param")
                 netloc = f"{creds.split(':', 1)[0]}:{MARKER}@{host}"
+        if query is parts.query and fragment is parts.fragment and netloc is parts.netloc:
+            return self._jwt_only(path, value)  # nothing redacted: the URL as sent
         out = urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
         return self._jwt_only(path, out)
 

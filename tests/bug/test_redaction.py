@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from bugport.kit.redaction import MARKER, Redactor
-from tests.bug.helpers import JWT, JWT_SIGNATURE, SECRET
+from tests.bug.helpers import JWT, JWT_SIGNATURE, SECRET, create
 from tests.conftest import assert_error
 from tests.fixtures.users import Tenant
 
@@ -235,3 +235,36 @@ def test_quick_checks_never_skip_a_secret() -> None:
         plain.url("u", "https://shop.example/cart/3?page=2") == "https://shop.example/cart/3?page=2"
     )
     assert plain.receipts == []
+
+
+async def test_one_secret_line_among_plain_console_lines_is_caught(
+    client: httpx.AsyncClient, tenant_a: Tenant
+) -> None:
+    """Console text is first checked as a whole (intake speed): a single line that needs a rule,
+    in any of message, stack and source, still gets it, and so does a NUL."""
+    plain = [{"message": f"cart item {i}: ok", "source": f"app.js:{i}"} for i in range(20)]
+    cases = [
+        ({"message": f"Bearer {SECRET}"}, "message"),
+        (
+            {"message": "boom", "stack": f"at f (https://h.example/a.js?token={SECRET}:1:2)"},
+            "stack",
+        ),
+        ({"message": "boom", "source": f"https://h.example/a.js?sig={SECRET}:3"}, "source"),
+    ]
+    for extra, field in cases:
+        bug = await create(client, tenant_a, logs=[*plain, extra], network=[])
+        data = (
+            await client.get(
+                f"/v1/bugs/{bug['id']}/logs", params={"limit": 50}, headers=tenant_a.viewer.headers
+            )
+        ).json()["data"]
+        assert [d["message"] for d in data[:20]] == [p["message"] for p in plain]
+        assert SECRET not in str(data[20][field]) and MARKER in str(data[20][field]), field
+        assert any(r["path"] == f"logs[20].{field}" for r in bug["redactions"]), field
+    bug = await create(client, tenant_a, logs=[*plain, {"message": "nul \u0000 here"}], network=[])
+    data = (
+        await client.get(
+            f"/v1/bugs/{bug['id']}/logs", params={"limit": 50}, headers=tenant_a.viewer.headers
+        )
+    ).json()["data"]
+    assert data[20]["message"] == "nul \ufffd here"
