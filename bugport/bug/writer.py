@@ -94,7 +94,13 @@ def prepare(
         "repro_steps": red.text("repro_steps", data.repro_steps),
     }
     bug_id = uuid.uuid4()
-    owner = {"bug_id": bug_id, "workspace_id": project.workspace_id, "project_id": project.id}
+    # Plain UUIDs: ids read through asyncpg are its own UUID subclass, which orjson serialises
+    # through a Python callback (kit/bulk_insert.py) — a cost on every capture row.
+    owner = {
+        "bug_id": bug_id,
+        "workspace_id": uuid.UUID(int=project.workspace_id.int),
+        "project_id": uuid.UUID(int=project.id.int),
+    }
     logs = captures.log_rows(data.logs, red, owner)
     network = captures.network_rows(data.network, red, owner)
     values.update(

@@ -89,14 +89,17 @@ SENSITIVE_PARAMS = frozenset(
     }
 )
 
-# Every built-in sensitive parameter name or fragment: text without one of them holds no pair
-# to redact (names are compared lower-case; a sensitive name contains one of these).
-_NAMES = re.compile(
-    "|".join(
-        re.escape(n)
-        for n in sorted({*SENSITIVE_PARAMS, *SENSITIVE_FRAGMENTS}, key=len, reverse=True)
-    ),
-)
+
+def _shortest(names: Iterable[str]) -> tuple[str, ...]:
+    """The names that contain no other name: text holding none of them holds none of `names`."""
+    unique = {n for n in names if n}
+    return tuple(sorted(n for n in unique if not any(m != n and m in n for m in unique)))
+
+
+# Every built-in sensitive parameter name or fragment, reduced: text without one of these holds
+# no pair to redact (compared lower-case). Plain substring tests beat a regex alternation by ~3x
+# on a report's joined console text.
+_NAME_PARTS = _shortest({*SENSITIVE_PARAMS, *SENSITIVE_FRAGMENTS})
 _FRAGMENT = re.compile("|".join(re.escape(f) for f in SENSITIVE_FRAGMENTS))
 _JWT = re.compile(r"\b(eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,})\.([A-Za-z0-9_-]{8,})")
 _BEARER = re.compile(r"\b(Bearer|Basic|Token)\s+([A-Za-z0-9._~+/=-]{8,})", re.IGNORECASE)
@@ -129,7 +132,7 @@ class Redactor:
     receipts: list[dict[str, str]] = field(default_factory=list)
     _headers_seen: dict[str, bool] = field(default_factory=dict, repr=False)
     _params_seen: dict[str, bool] = field(default_factory=dict, repr=False)
-    _names_re: re.Pattern[str] | None = field(default=None, repr=False)
+    _name_parts: tuple[str, ...] | None = field(default=None, repr=False)
 
     @classmethod
     def for_project(cls, headers: Iterable[str] = (), params: Iterable[str] = ()) -> Redactor:
@@ -164,18 +167,13 @@ class Redactor:
             self._params_seen[name] = hit
         return hit
 
-    @property
-    def _names(self) -> re.Pattern[str]:
-        """Matches any name that could be sensitive, in lower-case text (a case-insensitive
-        pattern is ten times slower on this alternation)."""
-        if not self.extra_headers and not self.extra_params:
-            return _NAMES
-        if self._names_re is None:
-            extra = sorted(self.extra_headers | self.extra_params, key=len, reverse=True)
-            self._names_re = re.compile(
-                "|".join([_NAMES.pattern, *(re.escape(n) for n in extra if n)])
-            )
-        return self._names_re
+    def _holds_name(self, lower: str) -> bool:
+        """Whether lower-case text holds anything that could be a sensitive name (built-in or
+        the project's)."""
+        if self._name_parts is None:
+            extra = self.extra_headers | self.extra_params
+            self._name_parts = _shortest({*_NAME_PARTS, *extra}) if extra else _NAME_PARTS
+        return any(n in lower for n in self._name_parts)
 
     def _note(self, path: str, rule: str) -> None:
         receipt = {"path": path, "rule": rule}
@@ -193,7 +191,7 @@ class Redactor:
             or "basic" in lower
             or "token" in lower
             or "://" in value
-            or (("=" in value or ":" in value) and self._names.search(lower) is not None)
+            or (("=" in value or ":" in value) and self._holds_name(lower))
         )
 
     def untouched(self, lines: str) -> bool:
@@ -283,7 +281,7 @@ class Redactor:
     def _params(self, path: str, query: str) -> str:
         if not query:
             return query
-        if "%" not in query and not self._names.search(query.lower()):
+        if "%" not in query and not self._holds_name(query.lower()):
             return query  # no sensitive name, not even percent-encoded
         pairs = parse_qsl(query, keep_blank_values=True)
         if not pairs:
