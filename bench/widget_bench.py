@@ -11,7 +11,8 @@ What it does (everything on loopback; bounded in time; stops by itself):
    network entries), a fresh Idempotency-Key per request and an allowed Origin.
 4. The ceiling: a bare FastAPI endpoint (bench/widget_ceiling_app.py) doing one INSERT of the same
    JSON on the same database, same server settings, 1 and 2 processes.
-Prints a Markdown table (reports/s, p50, p99, ratio) to paste into bench/RESULTS-widget.md.
+Prints a Markdown table (reports/s, p50, p99, ratio, and the cores each program used during the
+run, read from /proc) to paste into bench/RESULTS-widget.md.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import asyncio
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -168,9 +170,45 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.kill()
 
 
-def wrk(url: str, duration: int, connections: int, env: dict[str, str]) -> dict[str, float]:
+def cpu_ticks(server_pid: int) -> dict[str, int]:
+    """CPU time (clock ticks) used so far, by program: the API server (the process and its
+    workers), PostgreSQL, Redis and the rest of the machine; wrk's comes from getrusage."""
+    procs: dict[int, tuple[int, str, int]] = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        procs[int(pid)] = (int(fields[1]), name, int(fields[11]) + int(fields[12]))
+    server = {server_pid}
+    for _ in range(3):  # the server's workers, and theirs
+        server |= {pid for pid, (ppid, _, _) in procs.items() if ppid in server}
+    out: dict[str, int] = {}
+    for pid, (_, name, ticks) in procs.items():
+        if pid in server:
+            key = "api"
+        else:
+            key = {"postgres": "postgres", "redis-server": "redis"}.get(name, "other")
+        out[key] = out.get(key, 0) + ticks
+    return out
+
+
+def cores_used(before: dict[str, int], after: dict[str, int], seconds: float) -> dict[str, float]:
+    hz = os.sysconf("SC_CLK_TCK")
+    return {k: max(0, after.get(k, 0) - before.get(k, 0)) / hz / seconds for k in after}
+
+
+def wrk(
+    url: str, duration: int, connections: int, env: dict[str, str], server_pid: int
+) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(WRK_LUA)
+    before = cpu_ticks(server_pid)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(
         [
             "wrk",
@@ -190,6 +228,9 @@ def wrk(url: str, duration: int, connections: int, env: dict[str, str]) -> dict[
         text=True,
         timeout=duration + 60,
     ).stdout
+    used = cores_used(before, cpu_ticks(server_pid), duration)
+    done = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used["wrk"] = (done.ru_utime + done.ru_stime - children.ru_utime - children.ru_stime) / duration
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     m = re.search(r"BENCH p50=([\d.]+) p99=([\d.]+) requests=(\d+) errors=(\d+)", out)
     assert m, out
@@ -199,6 +240,7 @@ def wrk(url: str, duration: int, connections: int, env: dict[str, str]) -> dict[
         "p99": float(m.group(2)),
         "requests": int(m.group(3)),
         "errors": int(m.group(4)),
+        **{f"cores_{k}": v for k, v in used.items()},
     }
 
 
@@ -281,8 +323,8 @@ def main() -> None:
                 key = seed(base)
             env_w = {**env, "BENCH_AUTH": f"Bearer {key}"}
             # Warm-up, then the measured run.
-            wrk(f"{base}/v1/widget/bugs", 3, args.connections, env_w)
-            res = wrk(f"{base}/v1/widget/bugs", args.duration, args.connections, env_w)
+            wrk(f"{base}/v1/widget/bugs", 3, args.connections, env_w, proc.pid)
+            res = wrk(f"{base}/v1/widget/bugs", args.duration, args.connections, env_w, proc.pid)
             results.append(("widget intake", workers, res))
         finally:
             stop(proc)
@@ -291,23 +333,35 @@ def main() -> None:
         try:
             url = f"http://127.0.0.1:{port}/v1/ingest"
             env_c = {**env, "BENCH_AUTH": ""}
-            wrk(url, 3, args.connections, env_c)
+            wrk(url, 3, args.connections, env_c, proc.pid)
             results.append(
-                ("ceiling (bare INSERT)", workers, wrk(url, args.duration, args.connections, env_c))
+                (
+                    "ceiling (bare INSERT)",
+                    workers,
+                    wrk(url, args.duration, args.connections, env_c, proc.pid),
+                )
             )
         finally:
             stop(proc)
 
     print()
     print(f"load average at the end: {os.getloadavg()} on {os.cpu_count()} cores")
-    print("| endpoint | processes | reports/s | p50 ms | p99 ms | requests | errors | vs ceiling |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| endpoint | processes | reports/s | p50 ms | p99 ms | requests | errors | vs ceiling "
+        "| cores: API / PostgreSQL / wrk / Redis / other |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     ceilings = {w: r["rps"] for name, w, r in results if name.startswith("ceiling")}
     for name, w, r in results:
         ratio = f"{r['rps'] / ceilings[w]:.0%}" if not name.startswith("ceiling") else "—"
         print(
             f"| {name} | {w} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | "
-            f"{r['requests']} | {r['errors']} | {ratio} |"
+            f"{r['requests']} | {r['errors']} | {ratio} | "
+            + " / ".join(
+                f"{r.get(f'cores_{k}', 0):.2f}"
+                for k in ("api", "postgres", "wrk", "redis", "other")
+            )
+            + " |"
         )
     widget = {w: r["rps"] for name, w, r in results if name == "widget intake"}
     if 1 in widget and 2 in widget:
