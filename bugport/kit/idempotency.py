@@ -317,6 +317,24 @@ async def release_many(session: AsyncSession, claims: list[Claim]) -> None:
     )
 
 
+_RECORDS: Table = IdempotencyRecord.__table__  # type: ignore[assignment]
+# Built once, like the claim: a statement object built per call is cache-keyed per call.
+_COMPLETE = (
+    update(_RECORDS)
+    .where(
+        _RECORDS.c.scope == bindparam("b_scope"),
+        _RECORDS.c.route == bindparam("b_route"),
+        _RECORDS.c.key == bindparam("b_key"),
+    )
+    .values(
+        status_code=bindparam("b_status"),
+        body=bindparam("b_body"),
+        headers=bindparam("b_headers"),
+        resource_id=bindparam("b_resource"),
+    )
+)
+
+
 async def complete_many(
     session: AsyncSession,
     done: list[tuple[Claim, int, Any, dict[str, str], Any]],
@@ -324,20 +342,8 @@ async def complete_many(
     """Store each claimed request's response: (claim, status, body, headers, resource id)."""
     if not done:
         return
-    table: Table = IdempotencyRecord.__table__  # type: ignore[assignment]
     await session.execute(
-        update(table)
-        .where(
-            table.c.scope == bindparam("b_scope"),
-            table.c.route == bindparam("b_route"),
-            table.c.key == bindparam("b_key"),
-        )
-        .values(
-            status_code=bindparam("b_status"),
-            body=bindparam("b_body"),
-            headers=bindparam("b_headers"),
-            resource_id=bindparam("b_resource"),
-        ),
+        _COMPLETE,
         [
             {
                 "b_scope": c.scope,
