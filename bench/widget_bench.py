@@ -108,7 +108,9 @@ function init(args)
 end
 function request()
   counter = counter + 1
-  wrk.headers["Idempotency-Key"] = "bench-" .. tid .. "-" .. counter .. "-" .. math.random(1e9)
+  -- Unique per run (wrk's math.random repeats its sequence from run to run: keys of the
+  -- warm-up would come back in the measured run and be answered as replays).
+  wrk.headers["Idempotency-Key"] = "bench-" .. os.getenv("BENCH_RUN") .. "-" .. tid .. "-" .. counter
   return wrk.format()
 end
 done = function(summary, latency, requests)
@@ -128,6 +130,14 @@ async def fresh_db(name: str) -> str:
     finally:
         await conn.close()
     return PG_URL.format(db=name)
+
+
+async def bug_count(db_url: str) -> int:
+    conn = await asyncpg.connect(db_url.replace("+asyncpg", ""))
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM bugs"))
+    finally:
+        await conn.close()
 
 
 def free_port() -> int:
@@ -223,7 +233,7 @@ def wrk(
             f.name,
             url,
         ],
-        env={**os.environ, **env},
+        env={**os.environ, **env, "BENCH_RUN": uuid.uuid4().hex},
         capture_output=True,
         text=True,
         timeout=duration + 60,
@@ -324,7 +334,10 @@ def main() -> None:
             env_w = {**env, "BENCH_AUTH": f"Bearer {key}"}
             # Warm-up, then the measured run.
             wrk(f"{base}/v1/widget/bugs", 3, args.connections, env_w, proc.pid)
+            before = asyncio.run(bug_count(db_url))
             res = wrk(f"{base}/v1/widget/bugs", args.duration, args.connections, env_w, proc.pid)
+            # Every answered request stored a new report (no replays, nothing lost).
+            res["stored"] = asyncio.run(bug_count(db_url)) - before
             results.append(("widget intake", workers, res))
         finally:
             stop(proc)
@@ -347,16 +360,17 @@ def main() -> None:
     print()
     print(f"load average at the end: {os.getloadavg()} on {os.cpu_count()} cores")
     print(
-        "| endpoint | processes | reports/s | p50 ms | p99 ms | requests | errors | vs ceiling "
+        "| endpoint | processes | reports/s | p50 ms | p99 ms | requests | stored | errors "
+        "| vs ceiling "
         "| cores: API / PostgreSQL / wrk / Redis / other |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     ceilings = {w: r["rps"] for name, w, r in results if name.startswith("ceiling")}
     for name, w, r in results:
         ratio = f"{r['rps'] / ceilings[w]:.0%}" if not name.startswith("ceiling") else "—"
         print(
             f"| {name} | {w} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | "
-            f"{r['requests']} | {r['errors']} | {ratio} | "
+            f"{r['requests']} | {r.get('stored', '—')} | {r['errors']} | {ratio} | "
             + " / ".join(
                 f"{r.get(f'cores_{k}', 0):.2f}"
                 for k in ("api", "postgres", "wrk", "redis", "other")
