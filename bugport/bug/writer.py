@@ -135,16 +135,6 @@ def prepare(
     )
 
 
-_PROJECTS: Table = Project.__table__  # type: ignore[assignment]
-# Built once: a statement object built per call is compiled-cache-keyed per call.
-_BUMP = (
-    update(_PROJECTS)
-    .where(_PROJECTS.c.id == bindparam("project_id"))
-    .values(bug_counter=_PROJECTS.c.bug_counter + bindparam("wanted"))
-    .returning(_PROJECTS.c.bug_counter)
-)
-
-
 async def _numbers(session: AsyncSession, reports: list[NewReport]) -> dict[uuid.UUID, int]:
     """Reserve consecutive numbers per project. Projects are bumped in id order, so two batches
     touching the same projects take their row locks in the same order (no deadlock)."""
@@ -170,6 +160,14 @@ def _table(model: type[Any]) -> Table:
     return model.__table__  # type: ignore[no-any-return]
 
 
+_PROJECTS = _table(Project)
+# Built once: a statement object built per call is compiled-cache-keyed per call.
+_BUMP = (
+    update(_PROJECTS)
+    .where(_PROJECTS.c.id == bindparam("project_id"))
+    .values(bug_counter=_PROJECTS.c.bug_counter + bindparam("wanted"))
+    .returning(_PROJECTS.c.bug_counter)
+)
 _BUG_COLUMNS = {attr.key: attr.columns[0].name for attr in Bug.__mapper__.column_attrs}
 
 

@@ -206,22 +206,18 @@ _PG_CLAIM = text(
     bindparam("now", type_=UTCDateTime()),
     bindparam("expires", type_=UTCDateTime()),
 )
-_SQLITE_CLAIM: Any = None
-
-
-def _sqlite_claim() -> Any:
-    """The same upsert, sent as an executemany (SQLite writers never overlap: order is moot)."""
-    global _SQLITE_CLAIM
-    if _SQLITE_CLAIM is None:
-        table: Table = IdempotencyRecord.__table__  # type: ignore[assignment]
-        stmt = sqlite_insert(table)
-        names = ("request_hash", "status_code", "body", "headers", "created_at", "expires_at")
-        _SQLITE_CLAIM = stmt.on_conflict_do_update(
-            index_elements=["scope", "route", "key"],
-            set_={n: stmt.excluded[n] for n in names} | {"resource_id": None},
-            where=table.c.expires_at <= bindparam("cutoff", type_=table.c.expires_at.type),
-        ).returning(table.c.scope, table.c.route, table.c.key)
-    return _SQLITE_CLAIM
+_RECORDS: Table = IdempotencyRecord.__table__  # type: ignore[assignment]
+# SQLite: the same upsert, sent as an executemany (SQLite writers never overlap: order is moot).
+_sqlite_upsert = sqlite_insert(_RECORDS)
+_SQLITE_CLAIM = _sqlite_upsert.on_conflict_do_update(
+    index_elements=["scope", "route", "key"],
+    set_={
+        n: _sqlite_upsert.excluded[n]
+        for n in ("request_hash", "status_code", "body", "headers", "created_at", "expires_at")
+    }
+    | {"resource_id": None},
+    where=_RECORDS.c.expires_at <= bindparam("cutoff", type_=_RECORDS.c.expires_at.type),
+).returning(_RECORDS.c.scope, _RECORDS.c.route, _RECORDS.c.key)
 
 
 async def _claim(session: AsyncSession, claims: list[Claim]) -> set[tuple[str, str, str]]:
@@ -238,7 +234,7 @@ async def _claim(session: AsyncSession, claims: list[Claim]) -> set[tuple[str, s
         )
     else:
         rows = await session.execute(
-            _sqlite_claim(),
+            _SQLITE_CLAIM,
             [
                 {
                     "id": uuid.uuid4(),
@@ -317,7 +313,6 @@ async def release_many(session: AsyncSession, claims: list[Claim]) -> None:
     )
 
 
-_RECORDS: Table = IdempotencyRecord.__table__  # type: ignore[assignment]
 # Built once, like the claim: a statement object built per call is cache-keyed per call.
 _COMPLETE = (
     update(_RECORDS)
