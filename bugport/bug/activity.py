@@ -13,12 +13,13 @@ Types and payloads (docs/api.md lists them for clients):
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport.auth.principal import Principal
-from bugport.models import Activity, Bug
+from bugport.models import Activity
 from bugport.models.base import utcnow
 
 
@@ -39,9 +40,20 @@ def actor_of(principal: Principal | None, label: str | None = None) -> tuple[str
     return principal.kind, None, label or "widget"
 
 
+class BugRef(Protocol):
+    """What an entry needs of its bug: a Bug, or a report bug/writer.py is writing."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def project_id(self) -> uuid.UUID: ...
+    @property
+    def workspace_id(self) -> uuid.UUID: ...
+
+
 async def record(
     session: AsyncSession,
-    bug: Bug,
+    bug: BugRef,
     actor_principal: Principal | None,
     type: str,
     payload: dict[str, Any] | None = None,

@@ -143,11 +143,12 @@ async def create_bug(
             labels=data.labels,
         ),
     )
-    (written,) = await writer.write(session, [report])
+    inserted = await writer.insert(session, [report])
     # Projects mapped to a tracker with auto_push queue the push (it runs after the commit).
     from bugport.connector.tasks import bugs_created
 
-    await bugs_created(session, [written])
+    await bugs_created(session, [report])
+    (written,) = await writer.number(session, inserted)
     return written.loaded(session)
 
 

@@ -1,26 +1,35 @@
-"""The one write path for new reports: `prepare` (redaction, rows, no database) and `write`
-(numbers, rows, timeline) for one report or many in one transaction.
+"""The one write path for new reports: `prepare` (redaction, rows, no database), `insert` (the
+rows) and `number` (keys, timeline, replies), for one report or many in one transaction.
 
 Every intake ends here: POST /v1/bugs, extension captures and MCP write one report in the request's
 transaction; widget intake writes the reports that arrived together in one transaction
-(widget/batch.py). Writing N reports costs the same statements as writing one: one counter bump per
-project, then the bugs, their console and network rows and their timeline entries — one statement
-on PostgreSQL, one executemany per table on SQLite (kit/bulk_insert.py). The human key comes from the project's counter, bumped under its row lock (held until
-commit), so keys have no gaps or duplicates; a rollback gives the numbers back."""
+(widget/batch.py). Writing N reports costs the same statements as writing one.
+
+The human key comes from the project's counter, bumped under its row lock, held until commit, so
+keys have no gaps or duplicates and a rollback gives the numbers back. On PostgreSQL the heavy rows
+(bugs, console, network) go in first, unnumbered, in one statement; then ONE statement takes the
+counter locks, numbers the bugs, writes their `created` entries and completes the idempotent
+replies. Only that statement and the commit run under the lock, so many writers can fill one busy
+project at once. SQLite writers take turns anyway (BEGIN IMMEDIATE): there, rows are numbered
+before they are inserted."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Table, bindparam, text, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from bugport.bug import captures
 from bugport.bug.schemas import SEVERITY_RANK, ReportContent
-from bugport.kit.bulk_insert import Rows, insert_rows
+from bugport.kit import idempotency
+from bugport.kit.bulk_insert import Rows, insert_rows, insert_select, json_payload
+from bugport.kit.idempotency import Reply
 from bugport.kit.redaction import Redactor
 from bugport.models import Activity, Bug, BugLog, BugNetwork, Project
 from bugport.models.base import utcnow
@@ -60,7 +69,6 @@ class NewReport:
     id: uuid.UUID
     project_id: uuid.UUID
     workspace_id: uuid.UUID
-    project_key: str
     source: str
     actor: Actor
     values: dict[str, Any]  # bug attributes other than ids, number and key
@@ -126,7 +134,6 @@ def prepare(
         id=bug_id,
         project_id=project.id,
         workspace_id=project.workspace_id,
-        project_key=project.key,
         source=source,
         actor=actor,
         values=values,
@@ -135,45 +142,16 @@ def prepare(
     )
 
 
-async def _numbers(session: AsyncSession, reports: list[NewReport]) -> dict[uuid.UUID, int]:
-    """Reserve consecutive numbers per project. Projects are bumped in id order, so two batches
-    touching the same projects take their row locks in the same order (no deadlock)."""
-    wanted: dict[uuid.UUID, int] = {}
-    for r in reports:
-        wanted[r.project_id] = wanted.get(r.project_id, 0) + 1
-    first: dict[uuid.UUID, int] = {}
-    for project_id in sorted(wanted):
-        # UPDATE … RETURNING takes the project row lock until commit (PostgreSQL); SQLite
-        # transactions are BEGIN IMMEDIATE.
-        last = (
-            await session.execute(_BUMP, {"project_id": project_id, "wanted": wanted[project_id]})
-        ).scalar_one()
-        first[project_id] = last - wanted[project_id] + 1
-    numbers: dict[uuid.UUID, int] = {}
-    for r in reports:
-        numbers[r.id] = first[r.project_id]
-        first[r.project_id] += 1
-    return numbers
-
-
 def _table(model: type[Any]) -> Table:
     return model.__table__  # type: ignore[no-any-return]
 
 
-_PROJECTS = _table(Project)
-# Built once: a statement object built per call is compiled-cache-keyed per call.
-_BUMP = (
-    update(_PROJECTS)
-    .where(_PROJECTS.c.id == bindparam("project_id"))
-    .values(bug_counter=_PROJECTS.c.bug_counter + bindparam("wanted"))
-    .returning(_PROJECTS.c.bug_counter)
-)
 _BUG_COLUMNS = {attr.key: attr.columns[0].name for attr in Bug.__mapper__.column_attrs}
 
 
 @dataclass(frozen=True)
 class Written:
-    """A report as `write` stored it: its bug row's values by attribute name."""
+    """A report as `number` stored it: its bug row's values by attribute name."""
 
     attrs: dict[str, Any]
 
@@ -201,29 +179,19 @@ class Written:
         return bug
 
 
-async def write(session: AsyncSession, reports: list[NewReport]) -> list[Written]:
-    """Number and insert the reports with their captures and `created` entries, in the session's
-    transaction. Returns what was written, in order (`Written.loaded` makes a Bug of one)."""
-    if not reports:
-        return []
-    numbers = await _numbers(session, reports)
-    attrs: list[dict[str, Any]] = []
-    for r in reports:
-        number = numbers[r.id]
-        attrs.append(
-            {
-                "id": r.id,
-                "workspace_id": r.workspace_id,
-                "project_id": r.project_id,
-                "number": number,
-                "key": f"{r.project_key}-{number}",
-                **r.values,
-            }
-        )
-    logs = [row for r in reports for row in r.logs]
-    network = [row for r in reports for row in r.network]
+@dataclass
+class Inserted:
+    """Reports whose rows are in the transaction, to be numbered by `number` (PostgreSQL) or
+    already numbered (SQLite). Each report's `created` entry waits for its key."""
+
+    attrs: list[dict[str, Any]]
+    created: list[dict[str, Any]]
+    numbered: bool
+
+
+def _created_entries(reports: list[NewReport]) -> list[dict[str, Any]]:
     now = utcnow()
-    activity = [
+    return [
         {
             "id": uuid.uuid4(),
             "bug_id": r.id,
@@ -233,20 +201,164 @@ async def write(session: AsyncSession, reports: list[NewReport]) -> list[Written
             "actor_kind": r.actor.kind,
             "actor_label": r.actor.label[:400] if r.actor.label else None,
             "type": "created",
-            "payload": {"source": r.source, "key": a["key"]},
+            "payload": {"source": r.source},  # + "key" once numbered
             "created_at": now,
         }
-        for r, a in zip(reports, attrs, strict=True)
+        for r in reports
     ]
-    # Bugs, their console and network rows and their `created` entries: one statement on
-    # PostgreSQL whatever the number of reports (kit/bulk_insert.py).
+
+
+async def insert(session: AsyncSession, reports: list[NewReport]) -> Inserted:
+    """Insert the reports' bugs with their console and network rows, in the session's transaction.
+
+    PostgreSQL: unnumbered (`number`/`key` NULL until `number`, in this same transaction), so
+    the project's counter lock is not held while these rows are written: one statement for every
+    row (kit/bulk_insert.py). SQLite, whose writers never overlap: numbered here, with the
+    `created` entries."""
+    attrs = [
+        {"id": r.id, "workspace_id": r.workspace_id, "project_id": r.project_id, **r.values}
+        for r in reports
+    ]
+    created = _created_entries(reports)
+    numbered = session.get_bind().dialect.name != "postgresql"
+    if numbered and reports:
+        await _number_in_turn(session, attrs, created)
     await insert_rows(
         session,
         [
             Rows(_table(Bug), [{_BUG_COLUMNS[k]: v for k, v in a.items()} for a in attrs]),
-            Rows(_table(BugLog), logs, generated_id=True),
-            Rows(_table(BugNetwork), network, generated_id=True),
-            Rows(_table(Activity), activity),
+            Rows(_table(BugLog), [row for r in reports for row in r.logs], generated_id=True),
+            Rows(
+                _table(BugNetwork), [row for r in reports for row in r.network], generated_id=True
+            ),
+            Rows(_table(Activity), created if numbered else []),
         ],
     )
-    return [Written(a) for a in attrs]
+    return Inserted(attrs, created, numbered)
+
+
+async def number(
+    session: AsyncSession, inserted: Inserted, replies: list[Reply] | None = None
+) -> list[Written]:
+    """Give the inserted reports their numbers and keys, write their `created` entries, and store
+    `replies` (idempotent responses to replay) with the bug's key added to each body under "key".
+
+    PostgreSQL: ONE statement, which takes the projects' counter locks (in id order, so batches
+    sharing projects never deadlock) and holds them until commit: the only work done under them
+    is this statement and the commit. Returns what was written, in order."""
+    replies = replies or []
+    if not inserted.attrs:
+        await idempotency.complete_many(session, replies)
+        return []
+    if inserted.numbered:
+        keys = {a["id"]: a["key"] for a in inserted.attrs}
+        await idempotency.complete_many(
+            session,
+            [dataclasses.replace(r, body={**r.body, "key": keys[r.resource_id]}) for r in replies],
+        )
+        return [Written(a) for a in inserted.attrs]
+    await session.flush()  # anything the ORM holds goes in before the locks are taken
+    ordinal: dict[uuid.UUID, int] = {}
+    bugs = []
+    for a in inserted.attrs:
+        ordinal[a["project_id"]] = ordinal.get(a["project_id"], 0) + 1
+        bugs.append({"id": a["id"], "project_id": a["project_id"], "ord": ordinal[a["project_id"]]})
+    rows = await session.execute(
+        _NUMBERING,
+        {
+            "wanted": json_payload([{"project_id": p, "n": n} for p, n in ordinal.items()]),
+            "bugs": json_payload(bugs),
+            "created": json_payload(inserted.created),
+            "replies": json_payload([idempotency.reply_row(r) for r in replies]),
+            "bug_count": len(bugs),
+        },
+    )
+    given = {bug_id: (n, key) for bug_id, n, key in rows.tuples()}
+    for a in inserted.attrs:
+        a["number"], a["key"] = given[a["id"]]
+    return [Written(a) for a in inserted.attrs]
+
+
+def _key(project_key: str, number: int) -> str:
+    return f"{project_key}-{number}"  # PostgreSQL spells the same in _NUMBERING
+
+
+_PROJECTS = _table(Project)
+# Built once: a statement object built per call is compiled-cache-keyed per call.
+_BUMP = (
+    update(_PROJECTS)
+    .where(_PROJECTS.c.id == bindparam("project_id"))
+    .values(bug_counter=_PROJECTS.c.bug_counter + bindparam("wanted"))
+    .returning(_PROJECTS.c.bug_counter, _PROJECTS.c.key)
+)
+
+
+async def _number_in_turn(
+    session: AsyncSession, attrs: list[dict[str, Any]], created: list[dict[str, Any]]
+) -> None:
+    """SQLite: bump each project's counter (the transaction is BEGIN IMMEDIATE: writers take
+    turns) and number the rows before they are inserted."""
+    wanted: dict[uuid.UUID, int] = {}
+    for a in attrs:
+        wanted[a["project_id"]] = wanted.get(a["project_id"], 0) + 1
+    next_of: dict[uuid.UUID, tuple[int, str]] = {}
+    for project_id, n in wanted.items():
+        last, project_key = (
+            await session.execute(_BUMP, {"project_id": project_id, "wanted": n})
+        ).one()
+        next_of[project_id] = (last - n + 1, project_key)
+    for a, entry in zip(attrs, created, strict=True):
+        n, project_key = next_of[a["project_id"]]
+        next_of[a["project_id"]] = (n + 1, project_key)
+        a["number"], a["key"] = n, _key(project_key, n)
+        entry["payload"] = {**entry["payload"], "key": a["key"]}
+
+
+# The `created` entries, inserted once their bugs are numbered (their payload gets the key).
+_CREATED = insert_select(
+    _table(Activity),
+    "created",
+    postgresql.dialect(),
+    join="JOIN numbered ON numbered.id = r.bug_id",
+    overrides={"payload": "r.payload || jsonb_build_object('key', numbered.key)"},
+)
+# PostgreSQL's numbering statement: lock the counters in id order, bump them, number the bugs,
+# insert their `created` entries and complete the replies, with the keys made here. NO KEY UPDATE,
+# the lock an UPDATE of the counter takes anyway: FOR UPDATE would also wait for the key-share
+# locks that other writers' unnumbered bugs hold on the project (their foreign key): a deadlock.
+# LIMIT :bug_count tells the planner how many rows a JSON set holds (it assumes 100, and would
+# then rather scan a table it believes small than look the rows up by index).
+_NUMBERING = text(f"""
+WITH wanted AS (
+  SELECT * FROM jsonb_to_recordset(CAST(:wanted AS jsonb)) AS w(project_id uuid, n int)
+), locked AS (
+  SELECT id FROM projects WHERE id IN (SELECT project_id FROM wanted) ORDER BY id FOR NO KEY UPDATE
+), bumped AS (
+  UPDATE projects p SET bug_counter = p.bug_counter + w.n
+  FROM locked JOIN wanted w ON w.project_id = locked.id
+  WHERE p.id = locked.id
+  RETURNING p.id, p.key, p.bug_counter - w.n AS base
+), numbered AS (
+  UPDATE bugs b SET number = bumped.base + r.ord, key = bumped.key || '-' || (bumped.base + r.ord)
+  FROM (
+    SELECT * FROM jsonb_to_recordset(CAST(:bugs AS jsonb)) AS r(id uuid, project_id uuid, ord int)
+    LIMIT :bug_count
+  ) AS r
+  JOIN bumped ON bumped.id = r.project_id
+  WHERE b.id = r.id
+  RETURNING b.id, b.number, b.key
+), created AS ({_CREATED}
+), replied AS (
+  UPDATE idempotency_keys k SET status_code = r.status_code,
+    body = r.body || jsonb_build_object('key', numbered.key),
+    headers = r.headers, resource_id = r.resource_id
+  FROM (
+    SELECT * FROM jsonb_to_recordset(CAST(:replies AS jsonb))
+      AS r(scope text, route text, key text, status_code int, body jsonb, headers jsonb,
+           resource_id uuid)
+    LIMIT :bug_count
+  ) AS r
+  JOIN numbered ON numbered.id = r.resource_id
+  WHERE k.scope = r.scope AND k.route = r.route AND k.key = r.key
+)
+SELECT id, number, key FROM numbered""")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -138,19 +138,8 @@ async def drain(state: Any) -> None:
     await state.jobs.drain()
 
 
-class NewBug(Protocol):
-    """A Bug, or a report as bug/writer.py wrote it."""
-
-    @property
-    def id(self) -> uuid.UUID: ...
-    @property
-    def project_id(self) -> uuid.UUID: ...
-    @property
-    def workspace_id(self) -> uuid.UUID: ...
-
-
 async def bugs_created(
-    session: AsyncSession, bugs: Sequence[NewBug], auto_push: set[uuid.UUID] | None = None
+    session: AsyncSession, bugs: Sequence[activity.BugRef], auto_push: set[uuid.UUID] | None = None
 ) -> None:
     """Auto-push: new bugs in projects whose target has auto_push on are queued at once.
     `auto_push`: those projects, when the caller already read them (widget batches read them

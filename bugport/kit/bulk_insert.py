@@ -51,22 +51,30 @@ def json_payload(rows: list[dict[str, Any]]) -> str:
 _SQL: dict[tuple[str, bool, str], str] = {}
 
 
-def _insert_sql(table: Table, generated_id: bool, param: str, dialect: Dialect) -> str:
-    """INSERT … SELECT from a JSON array, with the row type spelled from the table itself."""
-    cache_key = (table.name, generated_id, param)
-    if cache_key not in _SQL:
-        quote = dialect.identifier_preparer.quote
-        cols = [c for c in table.columns if not (generated_id and c.name == "id")]
-        names = ", ".join(quote(c.name) for c in cols)
-        record = ", ".join(f"{quote(c.name)} {c.type.compile(dialect=dialect)}" for c in cols)
-        picked = ", ".join(f"r.{quote(c.name)}" for c in cols)
-        if generated_id:
-            names, picked = f"id, {names}", f"gen_random_uuid(), {picked}"
-        _SQL[cache_key] = (
-            f"INSERT INTO {table.name} ({names}) SELECT {picked} "
-            f"FROM jsonb_to_recordset(CAST(:{param} AS jsonb)) AS r({record})"
-        )
-    return _SQL[cache_key]
+def insert_select(
+    table: Table,
+    param: str,
+    dialect: Dialect,
+    *,
+    generated_id: bool = False,
+    join: str = "",
+    overrides: dict[str, str] | None = None,
+) -> str:
+    """INSERT … SELECT from the JSON array parameter `param` (rows aliased `r`), with the row type
+    spelled from the table itself. `join` adds to the FROM clause; `overrides` gives SQL for
+    columns not taken as sent."""
+    quote = dialect.identifier_preparer.quote
+    overrides = overrides or {}
+    cols = [c for c in table.columns if not (generated_id and c.name == "id")]
+    names = ", ".join(quote(c.name) for c in cols)
+    record = ", ".join(f"{quote(c.name)} {c.type.compile(dialect=dialect)}" for c in cols)
+    picked = ", ".join(overrides.get(c.name, f"r.{quote(c.name)}") for c in cols)
+    if generated_id:
+        names, picked = f"id, {names}", f"gen_random_uuid(), {picked}"
+    return (
+        f"INSERT INTO {table.name} ({names}) SELECT {picked} "
+        f"FROM jsonb_to_recordset(CAST(:{param} AS jsonb)) AS r({record}) {join}"
+    ).rstrip()
 
 
 async def insert_rows(session: AsyncSession, groups: list[Rows]) -> None:
@@ -80,7 +88,12 @@ async def insert_rows(session: AsyncSession, groups: list[Rows]) -> None:
         parts: list[str] = []
         for i, g in enumerate(groups):
             params[f"rows_{i}"] = json_payload(g.rows)
-            parts.append(_insert_sql(g.table, g.generated_id, f"rows_{i}", dialect))
+            cache_key = (g.table.name, g.generated_id, f"rows_{i}")
+            if cache_key not in _SQL:
+                _SQL[cache_key] = insert_select(
+                    g.table, f"rows_{i}", dialect, generated_id=g.generated_id
+                )
+            parts.append(_SQL[cache_key])
         *ctes, last = parts
         sql = last
         if ctes:

@@ -175,6 +175,30 @@ class Claim:
     hash: str
 
 
+@dataclass(frozen=True)
+class Reply:
+    """A claimed request's response, to store for replay (`complete_many`)."""
+
+    claim: Claim
+    status_code: int
+    body: Any
+    headers: dict[str, str]
+    resource_id: uuid.UUID | None = None
+
+
+def reply_row(r: Reply) -> dict[str, Any]:
+    """A reply as a row of JSON (bug/writer.py completes replies inside its numbering statement)."""
+    return {
+        "scope": r.claim.scope,
+        "route": r.claim.route,
+        "key": r.claim.key,
+        "status_code": r.status_code,
+        "body": r.body,
+        "headers": r.headers,
+        "resource_id": r.resource_id,
+    }
+
+
 def reused() -> ValidationFailed:
     return ValidationFailed(
         "header.Idempotency-Key",
@@ -322,35 +346,21 @@ _COMPLETE = (
         _RECORDS.c.key == bindparam("b_key"),
     )
     .values(
-        status_code=bindparam("b_status"),
+        status_code=bindparam("b_status_code"),
         body=bindparam("b_body"),
         headers=bindparam("b_headers"),
-        resource_id=bindparam("b_resource"),
+        resource_id=bindparam("b_resource_id"),
     )
 )
 
 
-async def complete_many(
-    session: AsyncSession,
-    done: list[tuple[Claim, int, Any, dict[str, str], Any]],
-) -> None:
-    """Store each claimed request's response: (claim, status, body, headers, resource id)."""
-    if not done:
+async def complete_many(session: AsyncSession, replies: list[Reply]) -> None:
+    """Store each claimed request's response."""
+    if not replies:
         return
+    # "b_": names of the table's own columns are reserved for SET parameters.
     await session.execute(
-        _COMPLETE,
-        [
-            {
-                "b_scope": c.scope,
-                "b_route": c.route,
-                "b_key": c.key,
-                "b_status": status,
-                "b_body": body,
-                "b_headers": headers,
-                "b_resource": resource_id,
-            }
-            for c, status, body, headers, resource_id in done
-        ],
+        _COMPLETE, [{f"b_{k}": v for k, v in reply_row(r).items()} for r in replies]
     )
 
 

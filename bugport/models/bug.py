@@ -38,8 +38,10 @@ class Bug(IdMixin, Base):
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    number: Mapped[int] = mapped_column(Integer)
-    key: Mapped[str] = mapped_column(String(24))
+    # Set on every stored bug. On PostgreSQL they may be NULL inside the writing transaction only:
+    # bug/writer.py inserts the rows first and numbers them last (migration 0009).
+    number: Mapped[int] = mapped_column(Integer, nullable=True)
+    key: Mapped[str] = mapped_column(String(24), nullable=True)
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str | None] = mapped_column(Text, default=None)
     status: Mapped[str] = mapped_column(String(20), default="open")
@@ -72,15 +74,19 @@ class Bug(IdMixin, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class BugLog(IdMixin, Base):
+class BugLog(Base):
     __tablename__ = "bug_logs"
-    __table_args__ = (Index("ix_bug_logs_bug_position", "bug_id", "position"),)
 
-    bug_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bugs.id", ondelete="CASCADE"))
+    # Entries are read by (bug, position), which is the key; `id` is only shown to clients, so
+    # it has no index to maintain (migration 0010).
+    bug_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("bugs.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(default=uuid.uuid4)
     # Copies of the bug's (no foreign keys: migration 0008; they go with the bug).
     workspace_id: Mapped[uuid.UUID]
     project_id: Mapped[uuid.UUID]
-    position: Mapped[int] = mapped_column(Integer)
     level: Mapped[str] = mapped_column(String(10))
     message: Mapped[str] = mapped_column(Text)
     args: Mapped[list[Any]] = mapped_column(JSONType, default=list)
@@ -89,15 +95,19 @@ class BugLog(IdMixin, Base):
     source: Mapped[str | None] = mapped_column(Text, default=None)
 
 
-class BugNetwork(IdMixin, Base):
+class BugNetwork(Base):
     __tablename__ = "bug_network"
-    __table_args__ = (Index("ix_bug_network_bug_position", "bug_id", "position"),)
 
-    bug_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bugs.id", ondelete="CASCADE"))
+    # Entries are read by (bug, position), which is the key; `id` is only shown to clients, so
+    # it has no index to maintain (migration 0010).
+    bug_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("bugs.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(default=uuid.uuid4)
     # Copies of the bug's (no foreign keys: migration 0008; they go with the bug).
     workspace_id: Mapped[uuid.UUID]
     project_id: Mapped[uuid.UUID]
-    position: Mapped[int] = mapped_column(Integer)
     method: Mapped[str] = mapped_column(String(16))
     url: Mapped[str] = mapped_column(Text)
     status: Mapped[int | None] = mapped_column(Integer, default=None)

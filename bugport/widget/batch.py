@@ -9,8 +9,9 @@ budgets. Inside the batch's transaction, for each report, in order:
    first response, or is a 422 with a different body;
 3. the named uploads must be completed, unattached uploads of the key's project (422; the claim
    is given back);
-4. the survivors are redacted with the project's current rules and written by bug/writer.py;
-   uploads are attached, responses stored for replay, keys' last-used refreshed.
+4. the survivors are redacted with the project's current rules and written by bug/writer.py:
+   rows first, then uploads attached and keys' last-used refreshed, then one statement numbers
+   the reports and stores their responses for replay.
 If the batch's transaction fails, its reports are written again one by one, so one bad report
 never takes the others down with it."""
 
@@ -77,8 +78,9 @@ _KEYS = (
 )
 
 
-def created_response(bug_id: uuid.UUID, key: str) -> tuple[dict[str, Any], dict[str, str]]:
-    return {"id": str(bug_id), "key": key}, {"Location": f"/v1/bugs/{bug_id}"}
+def created_response(bug_id: uuid.UUID) -> tuple[dict[str, Any], dict[str, str]]:
+    """The 201's body (the bug's "key" is added once it is numbered) and headers."""
+    return {"id": str(bug_id)}, {"Location": f"/v1/bugs/{bug_id}"}
 
 
 async def _write(session: AsyncSession, reports: list[Report]) -> list[Result]:
@@ -151,7 +153,9 @@ async def _write(session: AsyncSession, reports: list[Report]) -> list[Result]:
         taken.update(ids)
     await idempotency.release_many(session, released)
 
-    # 4. Write the survivors.
+    # 4. Write the survivors: their rows, uploads, pushes and keys' last-used first; then the
+    # numbering statement, which also stores the replies, so the project's counter lock is held
+    # only by that statement and the commit (bug/writer.py).
     todo = [i for i, r in enumerate(reports) if results[i] is None and i not in followers]
     prepared = []
     for i in todo:
@@ -166,25 +170,25 @@ async def _write(session: AsyncSession, reports: list[Report]) -> list[Result]:
                 actor=writer.Actor("widget_key", None, r.actor_label),
             )
         )
-    bugs = await writer.write(session, prepared)
-    done: list[tuple[idempotency.Claim, int, Any, dict[str, str], Any]] = []
-    for i, bug in zip(todo, bugs, strict=True):
+    inserted = await writer.insert(session, prepared)
+    replies: list[idempotency.Reply] = []
+    for i, new in zip(todo, prepared, strict=True):
         r = reports[i]
         if i in media:
-            await widget_media.attach(
-                session, principals[r.key_id], bug.loaded(session), media[i], r.actor_label
-            )
-        body, headers = created_response(bug.id, bug.key)
-        results[i] = Stored(201, body, headers)
+            await widget_media.attach(session, principals[r.key_id], new, media[i], r.actor_label)
         if r.claim is not None:
-            done.append((r.claim, 201, body, headers, bug.id))
-    await idempotency.complete_many(session, done)
+            body, headers = created_response(new.id)
+            replies.append(idempotency.Reply(r.claim, 201, body, headers, new.id))
     stale = {k.id for k, _ in keys.values() if k.id in principals and last_used_is_stale(k, now)}
     if stale:
         await session.execute(
             update(WidgetKey).where(WidgetKey.id.in_(stale)).values(last_used_at=now)
         )
-    await bugs_created(session, bugs, auto_push)
+    await bugs_created(session, prepared, auto_push)
+    bugs = await writer.number(session, inserted, replies)
+    for i, bug in zip(todo, bugs, strict=True):
+        body, headers = created_response(bug.id)
+        results[i] = Stored(201, {**body, "key": bug.key}, headers)
 
     # Repeats of a key within the batch answer as a retry after the first would.
     for i, first in followers.items():

@@ -22,7 +22,6 @@ from bugport.kit.timestamps import Timestamp
 from bugport.media import service as media_service
 from bugport.media.rules import Kind
 from bugport.media.service import Runtime, UploadSpec
-from bugport.models.bug import Bug
 from bugport.models.media import Media
 from bugport.widget.auth import WidgetCaller
 
@@ -96,7 +95,11 @@ async def attachable(
 
 
 async def attach(
-    session: AsyncSession, principal: Principal, bug: Bug, media: list[Media], actor: str
+    session: AsyncSession,
+    principal: Principal,
+    bug: activity.BugRef,
+    media: list[Media],
+    actor: str,
 ) -> None:
     for m in media:
         m.bug_id = bug.id

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event, text
+from sqlalchemy import event, inspect, text
 
+from bugport.bug import writer
+from bugport.bug.schemas import ReportContent
 from bugport.kit.idempotency import lock_id
+from bugport.models import Project
 from tests.bug.helpers import bug_body, create
 from tests.conftest import assert_error
 from tests.fixtures.users import Tenant
@@ -111,19 +116,20 @@ class TestAtomicity:
         # The number went back with the rollback: no gap.
         assert (await create(client, tenant_a))["key"] == "APP-1"
 
+    @pytest.mark.parametrize("failing", ["INSERT INTO BUG_NETWORK", "INSERT INTO BUG_ACTIVITY"])
     async def test_database_failure_mid_create_leaves_nothing(
-        self, client: httpx.AsyncClient, app: FastAPI, tenant_a: Tenant
+        self, client: httpx.AsyncClient, app: FastAPI, tenant_a: Tenant, failing: str
     ) -> None:
-        """A real failure injected at the last insert (network captures): bug, logs, activity and
-        the counter bump are all rolled back."""
+        """A real failure injected at the captures' insert, or at the `created` entry's (on
+        PostgreSQL the numbering statement, after every row is in): bug, logs, activity and the
+        counter bump are all rolled back."""
         engine = app.state.engine.sync_engine
 
         def fail(
             conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool
         ) -> None:
-            # One statement may insert several tables (kit/bulk_insert.py): fail any that
-            # writes network captures.
-            if "INSERT INTO BUG_NETWORK" in statement.upper():
+            # One statement may write several tables (kit/bulk_insert.py, bug/writer.py).
+            if failing in statement.upper():
                 raise RuntimeError("disk full (injected)")
 
         before = {
@@ -141,3 +147,55 @@ class TestAtomicity:
         after = {t: await _count(app, f"SELECT count(*) FROM {t}") for t in before}
         assert after == before
         assert (await create(client, tenant_a))["key"] == "APP-1"
+
+
+class TestConcurrentWriters:
+    async def test_rows_are_written_before_the_counter_lock_is_taken(
+        self, client: httpx.AsyncClient, app: FastAPI, backend: str, tenant_a: Tenant
+    ) -> None:
+        """A writer still inserting its report's rows does not hold the project's counter: another
+        report of the same project is stored meanwhile. Numbers are taken at the end, in commit
+        order, still without gaps."""
+        if backend != "postgresql":
+            pytest.skip("SQLite serialises request transactions (BEGIN IMMEDIATE): no overlap")
+        body = {k: v for k, v in bug_body(tenant_a).items() if k in ReportContent.model_fields}
+        async with app.state.sessionmaker() as slow:
+            project = await slow.get(Project, uuid.UUID(tenant_a.project_id))
+            assert project is not None
+            report = writer.prepare(
+                project,
+                ReportContent.model_validate(body),
+                source="api",
+                reporter=writer.Reporter(),
+                actor=writer.Actor("system", None, "slow writer"),
+            )
+            inserted = await writer.insert(slow, [report])
+            # The slow writer's rows are in, uncommitted. With the counter bumped first, this
+            # request would wait for the slow writer's commit.
+            fast = await asyncio.wait_for(create(client, tenant_a), timeout=10)
+            assert fast["key"] == "APP-1"
+            (written,) = await writer.number(slow, inserted)
+            await slow.commit()
+        assert written.key == "APP-2"
+        r = await client.get(f"/v1/bugs/{written.id}", headers=tenant_a.member.headers)
+        assert r.status_code == 200 and r.json()["key"] == "APP-2"
+        assert r.json()["log_count"] == len(body["logs"])
+        timeline = await client.get(
+            f"/v1/bugs/{written.id}/activity", headers=tenant_a.member.headers
+        )
+        assert timeline.json()["data"][0]["payload"] == {"source": "api", "key": "APP-2"}
+
+
+@pytest.mark.parametrize("table", ["bug_logs", "bug_network"])
+async def test_capture_rows_are_keyed_by_bug_and_position(app: FastAPI, table: str) -> None:
+    """Hundreds of capture rows per report: one index each (the key every read uses); their `id`
+    is shown to clients but never looked up, so it has no index to maintain."""
+
+    def shape(conn: Any) -> tuple[list[str], list[Any]]:
+        insp = inspect(conn)
+        return insp.get_pk_constraint(table)["constrained_columns"], insp.get_indexes(table)
+
+    async with app.state.engine.connect() as conn:
+        pk, indexes = await conn.run_sync(shape)
+    assert pk == ["bug_id", "position"]
+    assert indexes == []
