@@ -23,9 +23,6 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
-# Most fields of most entries are empty: they skip the redactor (and building their path).
-
-
 def log_rows(logs: list[LogIn], red: Redactor, owner: dict[str, Any]) -> list[dict[str, Any]]:
     """`owner`: the bug_id, workspace_id and project_id every row carries."""
     # One check over all the console text of the report: most reports hold no secret there, and
@@ -63,7 +60,8 @@ def log_rows(logs: list[LogIn], red: Redactor, owner: dict[str, Any]) -> list[di
 def network_rows(
     network: list[NetworkIn], red: Redactor, owner: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    """`owner`: the bug_id, workspace_id and project_id every row carries."""
+    """`owner`: the bug_id, workspace_id and project_id every row carries. Most fields of most
+    entries are empty: they skip the redactor (and building their path)."""
     rows = []
     for i, n in enumerate(network):
         p = f"network[{i}]"

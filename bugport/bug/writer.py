@@ -64,7 +64,7 @@ class Triage:
 
 @dataclass
 class NewReport:
-    """A report ready to write: redacted, with its rows; numbered by `write`."""
+    """A report ready to write: redacted, with its rows; written by `insert`, then `number`."""
 
     id: uuid.UUID
     project_id: uuid.UUID
@@ -72,7 +72,7 @@ class NewReport:
     source: str
     actor: Actor
     values: dict[str, Any]  # bug attributes other than ids, number and key
-    logs: list[dict[str, Any]]  # rows of bug_logs / bug_network, ids included
+    logs: list[dict[str, Any]]  # rows of bug_logs / bug_network, with their bug's ids
     network: list[dict[str, Any]]
 
 

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport.auth.principal import Principal
 from bugport.errors import BugPortError, Conflict, ValidationFailed
+from bugport.kit.bulk_insert import json_payload
 from bugport.models import IdempotencyRecord
 from bugport.models.base import UTCDateTime, utcnow
 
@@ -247,12 +248,12 @@ _SQLITE_CLAIM = _sqlite_upsert.on_conflict_do_update(
 async def _claim(session: AsyncSession, claims: list[Claim]) -> set[tuple[str, str, str]]:
     now = utcnow()
     if session.get_bind().dialect.name == "postgresql":
-        payload = orjson.dumps(
+        payload = json_payload(
             [
                 {"scope": c.scope, "route": c.route, "key": c.key, "request_hash": c.hash}
                 for c in claims
             ]
-        ).decode()
+        )
         rows = await session.execute(
             _PG_CLAIM, {"claims": payload, "now": now, "expires": now + TTL}
         )

@@ -171,13 +171,13 @@ async def _write(session: AsyncSession, reports: list[Report]) -> list[Result]:
             )
         )
     inserted = await writer.insert(session, prepared)
+    created = [created_response(new.id) for new in prepared]
     replies: list[idempotency.Reply] = []
-    for i, new in zip(todo, prepared, strict=True):
+    for i, new, (body, headers) in zip(todo, prepared, created, strict=True):
         r = reports[i]
         if i in media:
             await widget_media.attach(session, principals[r.key_id], new, media[i], r.actor_label)
         if r.claim is not None:
-            body, headers = created_response(new.id)
             replies.append(idempotency.Reply(r.claim, 201, body, headers, new.id))
     stale = {k.id for k, _ in keys.values() if k.id in principals and last_used_is_stale(k, now)}
     if stale:
@@ -186,8 +186,7 @@ async def _write(session: AsyncSession, reports: list[Report]) -> list[Result]:
         )
     await bugs_created(session, prepared, auto_push)
     bugs = await writer.number(session, inserted, replies)
-    for i, bug in zip(todo, bugs, strict=True):
-        body, headers = created_response(bug.id)
+    for i, bug, (body, headers) in zip(todo, bugs, created, strict=True):
         results[i] = Stored(201, {**body, "key": bug.key}, headers)
 
     # Repeats of a key within the batch answer as a retry after the first would.
