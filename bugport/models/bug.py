@@ -79,9 +79,9 @@ class BugLog(Base):
 
     # Entries are read by (bug, position), which is the key; `id` is only shown to clients, so
     # it has no index to maintain (migration 0010).
-    bug_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("bugs.id", ondelete="CASCADE"), primary_key=True
-    )
+    # No foreign key: written in the same statement as their bug, and deleted with it by the
+    # `bugs_delete_captures` trigger (migration 0011).
+    bug_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(default=uuid.uuid4)
     # Copies of the bug's (no foreign keys: migration 0008; they go with the bug).
@@ -100,9 +100,9 @@ class BugNetwork(Base):
 
     # Entries are read by (bug, position), which is the key; `id` is only shown to clients, so
     # it has no index to maintain (migration 0010).
-    bug_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("bugs.id", ondelete="CASCADE"), primary_key=True
-    )
+    # No foreign key: written in the same statement as their bug, and deleted with it by the
+    # `bugs_delete_captures` trigger (migration 0011).
+    bug_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(default=uuid.uuid4)
     # Copies of the bug's (no foreign keys: migration 0008; they go with the bug).

@@ -199,3 +199,37 @@ async def test_capture_rows_are_keyed_by_bug_and_position(app: FastAPI, table: s
         pk, indexes = await conn.run_sync(shape)
     assert pk == ["bug_id", "position"]
     assert indexes == []
+
+
+@pytest.mark.parametrize("deleted", ["bug", "project", "workspace"])
+async def test_deleting_removes_the_capture_rows(
+    client: httpx.AsyncClient, app: FastAPI, tenant_a: Tenant, tenant_b: Tenant, deleted: str
+) -> None:
+    """Console and network rows have no foreign key to their bug (migration 0011): the bug's
+    delete, or its project's or workspace's cascade, removes them through a trigger. Nothing
+    else's rows go."""
+    doomed, kept_a, kept_b = (
+        (await create(client, tenant_a))["id"],
+        (await create(client, tenant_a))["id"],
+        (await create(client, tenant_b))["id"],
+    )
+
+    async def captures(bug_id: str) -> int:
+        sql = "SELECT count(*) FROM {} WHERE bug_id = :b"
+        bid = uuid.UUID(bug_id)
+        if app.state.engine.dialect.name == "sqlite":
+            bid = bid.hex  # type: ignore[assignment]  # SQLite stores ids as 32 hex characters
+        return sum([await _count(app, sql.format(t), b=bid) for t in ("bug_logs", "bug_network")])
+
+    per_bug = len(bug_body(tenant_a)["logs"]) + len(bug_body(tenant_a)["network"])
+    assert [await captures(b) for b in (doomed, kept_a, kept_b)] == [per_bug] * 3
+    url = {
+        "bug": f"/v1/bugs/{doomed}",
+        "project": f"/v1/projects/{tenant_a.project_id}",
+        "workspace": f"/v1/workspaces/{tenant_a.workspace_id}",
+    }[deleted]
+    r = await client.delete(url, headers=tenant_a.owner.headers)
+    assert r.status_code == 204, r.text
+    assert await captures(doomed) == 0
+    assert await captures(kept_a) == (per_bug if deleted == "bug" else 0)
+    assert await captures(kept_b) == per_bug
