@@ -1,30 +1,36 @@
-"""A report's console and network captures as redacted rows (written by bug/writer.py through
-kit/bulk_insert.py: up to 1000 log and 500 network rows per report)."""
+"""A report's console and network entries: redacted into JSON documents at intake, one
+`bug_captures` row per report (written by bug/writer.py), and read back here.
+
+A report holds at most 1000 console and 500 network entries (the intake limits), so a document is
+read whole and filtered and paged in memory; an entry's position is its key, and its id is derived
+from the bug's id and that position (stable, never stored)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport.bug.schemas import LogIn, NetworkIn
 from bugport.kit.redaction import Redactor
+from bugport.models import BugCaptures
 
 
 def failed(status: int | None, error: str | None) -> bool:
     return bool(error) or not status or status >= 400
 
 
-def _utc(value: datetime | None) -> datetime | None:
+def _utc(value: datetime | None) -> str | None:
     # A capture timestamp without an offset is taken as UTC (browsers send Z; tools may not).
-    # One with an offset is kept as sent: both write paths store it as UTC (PostgreSQL reads the
-    # offset from the JSON, SQLite's rows go through models.base.UTCDateTime).
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
+    if value is None:
+        return None
+    return (value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
 
 
-def log_rows(logs: list[LogIn], red: Redactor, owner: dict[str, Any]) -> list[dict[str, Any]]:
-    """`owner`: the bug_id, workspace_id and project_id every row carries."""
+def log_entries(logs: list[LogIn], red: Redactor) -> list[dict[str, Any]]:
     # One check over all the console text of the report: most reports hold no secret there, and
     # then no line needs the per-line rules (arguments are still walked one by one).
     plain = red.untouched(
@@ -34,7 +40,7 @@ def log_rows(logs: list[LogIn], red: Redactor, owner: dict[str, Any]) -> list[di
             + [e.source or "" for e in logs]
         )
     )
-    rows = []
+    entries = []
     for i, e in enumerate(logs):
         if plain:
             message, stack, source = e.message, e.stack, e.source
@@ -42,10 +48,8 @@ def log_rows(logs: list[LogIn], red: Redactor, owner: dict[str, Any]) -> list[di
             message = red.text(f"logs[{i}].message", e.message) or ""
             stack = red.text(f"logs[{i}].stack", e.stack) if e.stack is not None else None
             source = red.text(f"logs[{i}].source", e.source) if e.source is not None else None
-        rows.append(
+        entries.append(
             {
-                **owner,
-                "position": i,
                 "level": e.level,
                 "message": message,
                 "args": red.json(f"logs[{i}].args", e.args) if e.args else [],
@@ -54,21 +58,16 @@ def log_rows(logs: list[LogIn], red: Redactor, owner: dict[str, Any]) -> list[di
                 "source": source,
             }
         )
-    return rows
+    return entries
 
 
-def network_rows(
-    network: list[NetworkIn], red: Redactor, owner: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """`owner`: the bug_id, workspace_id and project_id every row carries. Most fields of most
-    entries are empty: they skip the redactor (and building their path)."""
-    rows = []
+def network_entries(network: list[NetworkIn], red: Redactor) -> list[dict[str, Any]]:
+    """Most fields of most entries are empty: they skip the redactor (and building their path)."""
+    entries = []
     for i, n in enumerate(network):
         p = f"network[{i}]"
-        rows.append(
+        entries.append(
             {
-                **owner,
-                "position": i,
                 "method": n.method.upper(),
                 "url": red.url(f"{p}.url", n.url) or "",
                 "status": n.status,
@@ -92,4 +91,39 @@ def network_rows(
                 "started_at": _utc(n.started_at),
             }
         )
-    return rows
+    return entries
+
+
+Kind = Literal["logs", "network"]
+
+
+def entry_id(bug_id: uuid.UUID, kind: Kind, position: int) -> uuid.UUID:
+    return uuid.uuid5(bug_id, f"{kind}/{position}")
+
+
+def _numbered(bug_id: uuid.UUID, kind: Kind, document: list[Any] | None) -> list[dict[str, Any]]:
+    return [
+        {"id": entry_id(bug_id, kind, i), "position": i, **e} for i, e in enumerate(document or [])
+    ]
+
+
+async def entries(session: AsyncSession, bug_id: uuid.UUID, kind: Kind) -> list[dict[str, Any]]:
+    """A bug's console (`logs`) or network entries in order, each with its `id` and `position`.
+    The bug must be scoped already: this reads by its id."""
+    document = await session.scalar(
+        select(getattr(BugCaptures, kind)).where(BugCaptures.bug_id == bug_id)
+    )
+    return _numbered(bug_id, kind, document)
+
+
+async def all_entries(
+    session: AsyncSession, bug_id: uuid.UUID
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A bug's console and network entries (exports, shares), as `entries` gives them."""
+    row = (
+        await session.execute(
+            select(BugCaptures.logs, BugCaptures.network).where(BugCaptures.bug_id == bug_id)
+        )
+    ).one_or_none()
+    logs, network = row.tuple() if row else (None, None)
+    return _numbered(bug_id, "logs", logs), _numbered(bug_id, "network", network)

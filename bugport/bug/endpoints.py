@@ -173,7 +173,7 @@ async def list_logs(
     rows, nxt = await repository.list_logs(
         session, bug, list(level) if level else None, signing_key(request), paging
     )
-    return _json(Page[LogEntry](data=[LogEntry.model_validate(r) for r in rows], next_cursor=nxt))
+    return _json(Page[LogEntry](data=rows, next_cursor=nxt))
 
 
 @router.get(
@@ -203,9 +203,7 @@ async def list_network(
         key=signing_key(request),
         params=paging,
     )
-    return _json(
-        Page[NetworkEntry](data=[NetworkEntry.model_validate(r) for r in rows], next_cursor=nxt)
-    )
+    return _json(Page[NetworkEntry](data=rows, next_cursor=nxt))
 
 
 @router.get(

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport.auth.principal import Principal
-from bugport.bug import repository, service
+from bugport.bug import captures, repository, service
 from bugport.bug.schemas import ActivityEntry, Bug, BugExport, Comment, LogEntry, NetworkEntry
-from bugport.models import Activity, BugLog, BugNetwork
+from bugport.models import Activity
 from bugport.models import Comment as CommentRow
 
 # Hooks other features register to contribute media links ({"id", "filename", "url", ...}).
@@ -27,8 +27,7 @@ async def media_links(session: AsyncSession, bug: Any, *, public: bool) -> list[
 
 async def build_export(session: AsyncSession, principal: Principal, bug_id: uuid.UUID) -> BugExport:
     bug = await service.get_bug(session, principal, bug_id)
-    logs = await repository.all_of(session, BugLog, bug.id, BugLog.position)
-    network = await repository.all_of(session, BugNetwork, bug.id, BugNetwork.position)
+    logs, network = await captures.all_entries(session, bug.id)
     comments = await repository.all_of(
         session, CommentRow, bug.id, CommentRow.created_at, CommentRow.id
     )

@@ -10,9 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport import authz
 from bugport.auth.principal import Principal
+from bugport.bug import captures
+from bugport.bug.schemas import LogEntry, NetworkEntry
 from bugport.bug.search import fulltext_match
-from bugport.kit.pagination import Keyset, PageParams
-from bugport.models import Activity, Bug, BugLog, BugNetwork, Comment
+from bugport.kit.pagination import Keyset, PageParams, page_in_order
+from bugport.models import Activity, Bug, Comment
 
 if TYPE_CHECKING:
     from bugport.bug.service import BugFilters
@@ -32,8 +34,8 @@ _VALUES = {
     "updated": lambda b: (b.updated_at, b.id),
     "severity": lambda b: (b.severity_rank, b.created_at, b.id),
 }
-LOGS = Keyset("bug_logs", [(BugLog.position, False)])
-NETWORK = Keyset("bug_network", [(BugNetwork.position, False)])
+# Cursor kinds of the capture pages (bug/captures.py: paged in memory, by position).
+LOGS, NETWORK = "bug_logs", "bug_network"
 COMMENTS = Keyset("bug_comments", [(Comment.created_at, False), (Comment.id, False)])
 ACTIVITY = Keyset("bug_activity", [(Activity.created_at, False), (Activity.id, False)])
 
@@ -90,12 +92,12 @@ async def list_logs(
     levels: list[str] | None,
     key: bytes,
     params: PageParams,
-) -> tuple[list[BugLog], str | None]:
-    stmt = select(BugLog).where(BugLog.bug_id == bug.id)
+) -> tuple[list[LogEntry], str | None]:
+    entries = await captures.entries(session, bug.id, "logs")
     if levels:
-        stmt = stmt.where(BugLog.level.in_(levels))
-    rows = list((await session.execute(LOGS.apply(stmt, key, params))).scalars())
-    return LOGS.page(rows, key, params, lambda r: (r.position,))
+        entries = [e for e in entries if e["level"] in levels]
+    page, nxt = page_in_order(LOGS, entries, key, params, _position)
+    return [LogEntry.model_validate(e) for e in page], nxt
 
 
 async def list_network(
@@ -108,18 +110,23 @@ async def list_network(
     status_max: int | None,
     key: bytes,
     params: PageParams,
-) -> tuple[list[BugNetwork], str | None]:
-    stmt = select(BugNetwork).where(BugNetwork.bug_id == bug.id)
-    if failed is not None:
-        stmt = stmt.where(BugNetwork.failed.is_(failed))
-    if method:
-        stmt = stmt.where(BugNetwork.method == method.upper())
-    if status_min is not None:
-        stmt = stmt.where(BugNetwork.status >= status_min)
-    if status_max is not None:
-        stmt = stmt.where(BugNetwork.status <= status_max)
-    rows = list((await session.execute(NETWORK.apply(stmt, key, params))).scalars())
-    return NETWORK.page(rows, key, params, lambda r: (r.position,))
+) -> tuple[list[NetworkEntry], str | None]:
+    def wanted(e: dict[str, Any]) -> bool:
+        status = e["status"]
+        return (
+            (failed is None or e["failed"] is failed)
+            and (not method or e["method"] == method.upper())
+            and (status_min is None or (status is not None and status >= status_min))
+            and (status_max is None or (status is not None and status <= status_max))
+        )
+
+    entries = await captures.entries(session, bug.id, "network")
+    page, nxt = page_in_order(NETWORK, [e for e in entries if wanted(e)], key, params, _position)
+    return [NetworkEntry.model_validate(e) for e in page], nxt
+
+
+def _position(entry: dict[str, Any]) -> int:
+    return entry["position"]  # type: ignore[no-any-return]
 
 
 async def list_activity(

@@ -14,12 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport import authz
 from bugport.auth.principal import Principal
-from bugport.bug import activity, repository, service
+from bugport.bug import activity, captures, service
 from bugport.bug.export import media_links
 from bugport.bug.schemas import LogEntry, NetworkEntry, PublicBug
 from bugport.errors import NotFound, ValidationFailed
 from bugport.kit.pagination import Keyset, PageParams
-from bugport.models import Bug, BugLog, BugNetwork, ShareLink
+from bugport.models import Bug, ShareLink
 from bugport.models.base import utcnow
 
 LINKS = Keyset("share_links", [(ShareLink.created_at, True), (ShareLink.id, True)])
@@ -117,8 +117,7 @@ async def public_view(session: AsyncSession, share_id: str) -> PublicBug:
         .values(view_count=ShareLink.view_count + 1, last_viewed_at=now)
         .execution_options(synchronize_session=False)
     )
-    logs = await repository.all_of(session, BugLog, bug.id, BugLog.position)
-    network = await repository.all_of(session, BugNetwork, bug.id, BugNetwork.position)
+    logs, network = await captures.all_entries(session, bug.id)
     return PublicBug(
         key=bug.key,
         title=bug.title,

@@ -31,7 +31,7 @@ from bugport.kit import idempotency
 from bugport.kit.bulk_insert import Rows, insert_rows, insert_select, json_payload
 from bugport.kit.idempotency import Reply
 from bugport.kit.redaction import Redactor
-from bugport.models import Activity, Bug, BugLog, BugNetwork, Project
+from bugport.models import Activity, Bug, BugCaptures, Project
 from bugport.models.base import utcnow
 
 
@@ -72,7 +72,7 @@ class NewReport:
     source: str
     actor: Actor
     values: dict[str, Any]  # bug attributes other than ids, number and key
-    logs: list[dict[str, Any]]  # rows of bug_logs / bug_network, with their bug's ids
+    logs: list[dict[str, Any]]  # its bug_captures document (bug/captures.py)
     network: list[dict[str, Any]]
 
 
@@ -101,16 +101,8 @@ def prepare(
         "custom_metadata": red.json("metadata", data.metadata),
         "repro_steps": red.text("repro_steps", data.repro_steps),
     }
-    bug_id = uuid.uuid4()
-    # Plain UUIDs: ids read through asyncpg are its own UUID subclass, which orjson serialises
-    # through a Python callback (kit/bulk_insert.py) — a cost on every capture row.
-    owner = {
-        "bug_id": bug_id,
-        "workspace_id": uuid.UUID(int=project.workspace_id.int),
-        "project_id": uuid.UUID(int=project.id.int),
-    }
-    logs = captures.log_rows(data.logs, red, owner)
-    network = captures.network_rows(data.network, red, owner)
+    logs = captures.log_entries(data.logs, red)
+    network = captures.network_entries(data.network, red)
     values.update(
         status=triage.status,
         severity=triage.severity,
@@ -131,7 +123,7 @@ def prepare(
         updated_at=now,
     )
     return NewReport(
-        id=bug_id,
+        id=uuid.uuid4(),
         project_id=project.id,
         workspace_id=project.workspace_id,
         source=source,
@@ -227,9 +219,13 @@ async def insert(session: AsyncSession, reports: list[NewReport]) -> Inserted:
         session,
         [
             Rows(_table(Bug), [{_BUG_COLUMNS[k]: v for k, v in a.items()} for a in attrs]),
-            Rows(_table(BugLog), [row for r in reports for row in r.logs], generated_id=True),
             Rows(
-                _table(BugNetwork), [row for r in reports for row in r.network], generated_id=True
+                _table(BugCaptures),
+                [
+                    {"bug_id": r.id, "logs": r.logs, "network": r.network}
+                    for r in reports
+                    if r.logs or r.network
+                ],
             ),
             Rows(_table(Activity), created if numbered else []),
         ],

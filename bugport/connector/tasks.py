@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bugport.bug import activity
+from bugport.bug import activity, captures
 from bugport.connector import push as push_mod
 from bugport.connector.http import ProviderHttp
 from bugport.connector.issue import BugSnapshot
 from bugport.kit.jobs import JobContext, enqueue_after_commit, job
-from bugport.models import Bug, BugLog, BugNetwork, ShareLink, TrackerPush, TrackerTarget
+from bugport.models import Bug, ShareLink, TrackerPush, TrackerTarget
 from bugport.models.base import utcnow
 
 PUSH_JOB = "tracker.push"
@@ -31,22 +31,9 @@ async def load_bug(session: AsyncSession, push: TrackerPush, settings: Any) -> B
     if bug is None:
         return None
     base = str(getattr(settings, "public_base_url", "")).rstrip("/")
-    errors = (
-        await session.execute(
-            select(BugLog)
-            .where(BugLog.bug_id == bug.id, BugLog.level == "error")
-            .order_by(BugLog.position)
-            .limit(20)
-        )
-    ).scalars()
-    failing = (
-        await session.execute(
-            select(BugNetwork)
-            .where(BugNetwork.bug_id == bug.id, BugNetwork.failed.is_(True))
-            .order_by(BugNetwork.position)
-            .limit(20)
-        )
-    ).scalars()
+    logs, network = await captures.all_entries(session, bug.id)
+    errors = [e for e in logs if e["level"] == "error"][:20]
+    failing = [n for n in network if n["failed"]][:20]
     now = utcnow()
     share = (
         await session.execute(
@@ -75,8 +62,10 @@ async def load_bug(session: AsyncSession, push: TrackerPush, settings: Any) -> B
         page_url=bug.page_url,
         environment=env,
         repro_steps=steps,
-        console_errors=[f"{e.message}\n{e.stack}" if e.stack else e.message for e in errors],
-        failing_requests=[(n.method, n.url, n.status) for n in failing],
+        console_errors=[
+            f"{e['message']}\n{e['stack']}" if e["stack"] else e["message"] for e in errors
+        ],
+        failing_requests=[(n["method"], n["url"], n["status"]) for n in failing],
         # Attachments: the bug page in BugPort (signed-in) shows them; never a public object URL.
         media=[],
         share_url=share_url,

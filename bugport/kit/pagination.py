@@ -6,6 +6,7 @@ import base64
 import hmac
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
@@ -17,6 +18,7 @@ from bugport.errors import InvalidCursor
 from bugport.kit.crypto import sign
 
 S = TypeVar("S", bound=Select)  # type: ignore[type-arg]
+T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
@@ -119,6 +121,22 @@ class Keyset:
             return rows, None
         rows = rows[: params.limit]
         return rows, encode_cursor(key, self.kind, list(values_of(rows[-1])))
+
+
+def page_in_order(
+    kind: str, items: list[T], key: bytes, params: PageParams, position: Callable[[T], int]
+) -> tuple[list[T], str | None]:
+    """A keyset page over a list already in order of `position` (a bounded document's entries,
+    read whole), with the same signed cursors as a table's pages."""
+    if params.cursor:
+        (after,) = decode_cursor(key, kind, params.cursor, 1)
+        if not isinstance(after, int):
+            raise InvalidCursor()
+        items = [i for i in items if position(i) > after]
+    if len(items) <= params.limit:
+        return items, None
+    items = items[: params.limit]
+    return items, encode_cursor(key, kind, [position(items[-1])])
 
 
 def signing_key(request: Request) -> bytes:

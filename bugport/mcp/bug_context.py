@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -20,11 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport import authz
 from bugport.auth.principal import Principal
+from bugport.bug import captures
 from bugport.bug.writer import redactor_for
 from bugport.kit.redaction import Redactor
 from bugport.kit.timestamps import rfc3339
 from bugport.mcp.fence import UNTRUSTED_NOTICE, cut, fence
-from bugport.models import Activity, Bug, BugLog, BugNetwork, Comment, Project
+from bugport.models import Activity, Bug, Comment, Project
 
 MAX_ERRORS = 20
 MAX_REQUESTS = 20
@@ -45,7 +47,10 @@ class Gathered:
     truncated: dict[str, Any] = field(default_factory=dict)
 
 
-def _ts(value: Any) -> str | None:
+def _ts(value: datetime | str | None) -> str | None:
+    """Capture entries hold ISO 8601 text (bug/captures.py), rows a datetime."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     return rfc3339(value) if value is not None else None
 
 
@@ -92,74 +97,50 @@ async def gather(session: AsyncSession, principal: Principal, bug: Bug) -> Gathe
     untrusted["reporter_name"] = bug.reporter_name
 
     # Console errors (warnings when there are none): the first ones are usually the cause.
-    error_levels = ["error"]
-    n_errors = await _count(
-        session,
-        select(func.count())
-        .select_from(BugLog)
-        .where(BugLog.bug_id == bug.id, BugLog.level == "error"),
-    )
-    if n_errors == 0:
-        error_levels = ["warn"]
-        n_errors = await _count(
-            session,
-            select(func.count())
-            .select_from(BugLog)
-            .where(BugLog.bug_id == bug.id, BugLog.level == "warn"),
-        )
-    logs = (
-        await session.execute(
-            select(BugLog)
-            .where(BugLog.bug_id == bug.id, BugLog.level.in_(error_levels))
-            .order_by(BugLog.position)
-            .limit(MAX_ERRORS)
-        )
-    ).scalars()
+    all_logs, all_network = await captures.all_entries(session, bug.id)
+    picked = [e for e in all_logs if e["level"] == "error"] or [
+        e for e in all_logs if e["level"] == "warn"
+    ]
     errors = []
-    for log in logs:
-        item: dict[str, Any] = {"position": log.position, "level": log.level}
+    for log in picked[:MAX_ERRORS]:
+        item: dict[str, Any] = {"position": log["position"], "level": log["level"]}
         item_marks: list[str] = []
-        _cut(item, item_marks, "message", red.text("log.message", log.message), MESSAGE_CHARS)
-        _cut(item, item_marks, "stack", red.text("log.stack", log.stack), STACK_CHARS)
-        item["source"] = red.url("log.source", log.source)
-        item["timestamp"] = _ts(log.timestamp)
+        _cut(item, item_marks, "message", red.text("log.message", log["message"]), MESSAGE_CHARS)
+        _cut(item, item_marks, "stack", red.text("log.stack", log["stack"]), STACK_CHARS)
+        item["source"] = red.url("log.source", log["source"])
+        item["timestamp"] = _ts(log["timestamp"])
         if item_marks:
             item["truncated"] = item_marks
         errors.append(item)
 
     requests = []
-    rows = (
-        await session.execute(
-            select(BugNetwork)
-            .where(BugNetwork.bug_id == bug.id, BugNetwork.failed.is_(True))
-            .order_by(BugNetwork.position)
-            .limit(MAX_REQUESTS)
-        )
-    ).scalars()
-    for n in rows:
+    failing = [n for n in all_network if n["failed"]]
+    for n in failing[:MAX_REQUESTS]:
         req: dict[str, Any] = {
-            "position": n.position,
-            "method": n.method,
-            "url": red.url("network.url", n.url),
-            "status": n.status,
-            "error": red.text("network.error", n.error),
-            "duration_ms": (n.timing or {}).get("duration"),
-            "request_headers": red.headers("network.request_headers", n.request_headers or {}),
-            "response_headers": red.headers("network.response_headers", n.response_headers or {}),
+            "position": n["position"],
+            "method": n["method"],
+            "url": red.url("network.url", n["url"]),
+            "status": n["status"],
+            "error": red.text("network.error", n["error"]),
+            "duration_ms": (n["timing"] or {}).get("duration"),
+            "request_headers": red.headers("network.request_headers", n["request_headers"] or {}),
+            "response_headers": red.headers(
+                "network.response_headers", n["response_headers"] or {}
+            ),
         }
         req_marks: list[str] = []
         _cut(
             req,
             req_marks,
             "request_body",
-            red.body("network.request_body", n.request_body),
+            red.body("network.request_body", n["request_body"]),
             BODY_CHARS,
         )
         _cut(
             req,
             req_marks,
             "response_body",
-            red.body("network.response_body", n.response_body),
+            red.body("network.response_body", n["response_body"]),
             BODY_CHARS,
         )
         if req_marks:
@@ -209,13 +190,8 @@ async def gather(session: AsyncSession, principal: Principal, bug: Bug) -> Gathe
         for a in reversed(activity_rows)
     ]
     totals = {
-        "console_errors": n_errors,
-        "failed_requests": await _count(
-            session,
-            select(func.count())
-            .select_from(BugNetwork)
-            .where(BugNetwork.bug_id == bug.id, BugNetwork.failed.is_(True)),
-        ),
+        "console_errors": len(picked),
+        "failed_requests": len(failing),
         "comments": await _count(
             session, select(func.count()).select_from(Comment).where(Comment.bug_id == bug.id)
         ),

@@ -4,7 +4,7 @@ from bugport.models.activity import Activity
 from bugport.models.audit import AuditEntry
 from bugport.models.base import Base
 from bugport.models.billing import BillingCheckoutSession, StripeEvent, WorkspaceBilling
-from bugport.models.bug import Bug, BugLog, BugNetwork
+from bugport.models.bug import Bug, BugCaptures
 from bugport.models.comment import Comment
 from bugport.models.connector import Connector, ConnectorOAuthState, TrackerPush, TrackerTarget
 from bugport.models.idempotency import IdempotencyRecord
@@ -22,8 +22,7 @@ __all__ = [
     "Base",
     "BillingCheckoutSession",
     "Bug",
-    "BugLog",
-    "BugNetwork",
+    "BugCaptures",
     "Comment",
     "Connector",
     "ConnectorOAuthState",

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bugport.models.base import Base, IdMixin, JSONType, utcnow
@@ -74,50 +74,17 @@ class Bug(IdMixin, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class BugLog(Base):
-    __tablename__ = "bug_logs"
+class BugCaptures(Base):
+    """A report's console and network entries, redacted, as one row: written in the statement
+    that inserts its bug, read whole (the intake limits bound it: 1000 console and 500 network
+    entries). Entries are positional; bug/captures.py gives each its id and reads them."""
 
-    # Entries are read by (bug, position), which is the key; `id` is only shown to clients, so
-    # it has no index to maintain (migration 0010).
-    # No foreign key: written in the same statement as their bug, and deleted with it by the
-    # `bugs_delete_captures` trigger (migration 0011).
-    bug_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    position: Mapped[int] = mapped_column(Integer, primary_key=True)
-    id: Mapped[uuid.UUID] = mapped_column(default=uuid.uuid4)
-    # Copies of the bug's (no foreign keys: migration 0008; they go with the bug).
-    workspace_id: Mapped[uuid.UUID]
-    project_id: Mapped[uuid.UUID]
-    level: Mapped[str] = mapped_column(String(10))
-    message: Mapped[str] = mapped_column(Text)
-    args: Mapped[list[Any]] = mapped_column(JSONType, default=list)
-    stack: Mapped[str | None] = mapped_column(Text, default=None)
-    timestamp: Mapped[datetime | None] = mapped_column(default=None)
-    source: Mapped[str | None] = mapped_column(Text, default=None)
+    __tablename__ = "bug_captures"
 
-
-class BugNetwork(Base):
-    __tablename__ = "bug_network"
-
-    # Entries are read by (bug, position), which is the key; `id` is only shown to clients, so
-    # it has no index to maintain (migration 0010).
-    # No foreign key: written in the same statement as their bug, and deleted with it by the
-    # `bugs_delete_captures` trigger (migration 0011).
-    bug_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    position: Mapped[int] = mapped_column(Integer, primary_key=True)
-    id: Mapped[uuid.UUID] = mapped_column(default=uuid.uuid4)
-    # Copies of the bug's (no foreign keys: migration 0008; they go with the bug).
-    workspace_id: Mapped[uuid.UUID]
-    project_id: Mapped[uuid.UUID]
-    method: Mapped[str] = mapped_column(String(16))
-    url: Mapped[str] = mapped_column(Text)
-    status: Mapped[int | None] = mapped_column(Integer, default=None)
-    failed: Mapped[bool] = mapped_column(Boolean, default=False)
-    request_headers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    response_headers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    timing: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    request_size: Mapped[int | None] = mapped_column(Integer, default=None)
-    response_size: Mapped[int | None] = mapped_column(Integer, default=None)
-    request_body: Mapped[str | None] = mapped_column(Text, default=None)
-    response_body: Mapped[str | None] = mapped_column(Text, default=None)
-    error: Mapped[str | None] = mapped_column(Text, default=None)
-    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    bug_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("bugs.id", ondelete="CASCADE"), primary_key=True
+    )
+    # [{"level", "message", "args", "stack", "timestamp", "source"}, …]
+    logs: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    # [{"method", "url", "status", "failed", "request_headers", …, "started_at"}, …]
+    network: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)

@@ -10,12 +10,12 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event, inspect, text
+from sqlalchemy import event, select, text
 
 from bugport.bug import writer
 from bugport.bug.schemas import ReportContent
 from bugport.kit.idempotency import lock_id
-from bugport.models import Project
+from bugport.models import BugCaptures, Project
 from tests.bug.helpers import bug_body, create
 from tests.conftest import assert_error
 from tests.fixtures.users import Tenant
@@ -104,7 +104,7 @@ class TestAtomicity:
     async def test_invalid_assignee_after_captures_leaves_nothing(
         self, client: httpx.AsyncClient, app: FastAPI, tenant_a: Tenant, tenant_b: Tenant
     ) -> None:
-        logs_before = await _count(app, "SELECT count(*) FROM bug_logs")
+        captures_before = await _count(app, "SELECT count(*) FROM bug_captures")
         r = await client.post(
             "/v1/bugs",
             json=bug_body(tenant_a, assignee_id=tenant_b.owner.id),
@@ -112,11 +112,11 @@ class TestAtomicity:
         )
         assert_error(r, 422, "validation_error", "body.assignee_id")
         assert await _project_bug_count(client, tenant_a) == 0
-        assert await _count(app, "SELECT count(*) FROM bug_logs") == logs_before
+        assert await _count(app, "SELECT count(*) FROM bug_captures") == captures_before
         # The number went back with the rollback: no gap.
         assert (await create(client, tenant_a))["key"] == "APP-1"
 
-    @pytest.mark.parametrize("failing", ["INSERT INTO BUG_NETWORK", "INSERT INTO BUG_ACTIVITY"])
+    @pytest.mark.parametrize("failing", ["INSERT INTO BUG_CAPTURES", "INSERT INTO BUG_ACTIVITY"])
     async def test_database_failure_mid_create_leaves_nothing(
         self, client: httpx.AsyncClient, app: FastAPI, tenant_a: Tenant, failing: str
     ) -> None:
@@ -134,7 +134,7 @@ class TestAtomicity:
 
         before = {
             t: await _count(app, f"SELECT count(*) FROM {t}")
-            for t in ("bugs", "bug_logs", "bug_activity", "bug_network")
+            for t in ("bugs", "bug_captures", "bug_activity", "idempotency_keys")
         }
         event.listen(engine, "before_cursor_execute", fail)
         try:
@@ -186,43 +186,42 @@ class TestConcurrentWriters:
         assert timeline.json()["data"][0]["payload"] == {"source": "api", "key": "APP-2"}
 
 
-@pytest.mark.parametrize("table", ["bug_logs", "bug_network"])
-async def test_capture_rows_are_keyed_by_bug_and_position(app: FastAPI, table: str) -> None:
-    """Hundreds of capture rows per report: one index each (the key every read uses); their `id`
-    is shown to clients but never looked up, so it has no index to maintain."""
-
-    def shape(conn: Any) -> tuple[list[str], list[Any]]:
-        insp = inspect(conn)
-        return insp.get_pk_constraint(table)["constrained_columns"], insp.get_indexes(table)
-
+async def _capture_rows(app: FastAPI, bug_id: str) -> list[tuple[int, int]]:
+    """The bug's bug_captures rows, as (console entries, network entries) each."""
     async with app.state.engine.connect() as conn:
-        pk, indexes = await conn.run_sync(shape)
-    assert pk == ["bug_id", "position"]
-    assert indexes == []
+        rows = await conn.execute(
+            select(BugCaptures.logs, BugCaptures.network).where(
+                BugCaptures.bug_id == uuid.UUID(bug_id)
+            )
+        )
+        return [(len(logs), len(network)) for logs, network in rows.tuples()]
+
+
+async def test_a_report_is_one_capture_row(
+    client: httpx.AsyncClient, app: FastAPI, tenant_a: Tenant
+) -> None:
+    """A report's console and network entries are one row (two documents), not a row each."""
+    body = bug_body(tenant_a)
+    bug = await create(client, tenant_a)
+    assert await _capture_rows(app, bug["id"]) == [(len(body["logs"]), len(body["network"]))]
+    bare = await create(client, tenant_a, logs=[], network=[])
+    assert await _capture_rows(app, bare["id"]) == []
 
 
 @pytest.mark.parametrize("deleted", ["bug", "project", "workspace"])
-async def test_deleting_removes_the_capture_rows(
+async def test_deleting_removes_the_captures(
     client: httpx.AsyncClient, app: FastAPI, tenant_a: Tenant, tenant_b: Tenant, deleted: str
 ) -> None:
-    """Console and network rows have no foreign key to their bug (migration 0011): the bug's
-    delete, or its project's or workspace's cascade, removes them through a trigger. Nothing
-    else's rows go."""
+    """The bug's delete, or its project's or workspace's cascade, removes its captures row;
+    nothing else's goes."""
     doomed, kept_a, kept_b = (
         (await create(client, tenant_a))["id"],
         (await create(client, tenant_a))["id"],
         (await create(client, tenant_b))["id"],
     )
-
-    async def captures(bug_id: str) -> int:
-        sql = "SELECT count(*) FROM {} WHERE bug_id = :b"
-        bid = uuid.UUID(bug_id)
-        if app.state.engine.dialect.name == "sqlite":
-            bid = bid.hex  # type: ignore[assignment]  # SQLite stores ids as 32 hex characters
-        return sum([await _count(app, sql.format(t), b=bid) for t in ("bug_logs", "bug_network")])
-
-    per_bug = len(bug_body(tenant_a)["logs"]) + len(bug_body(tenant_a)["network"])
-    assert [await captures(b) for b in (doomed, kept_a, kept_b)] == [per_bug] * 3
+    body = bug_body(tenant_a)
+    per_bug = [(len(body["logs"]), len(body["network"]))]
+    assert [await _capture_rows(app, b) for b in (doomed, kept_a, kept_b)] == [per_bug] * 3
     url = {
         "bug": f"/v1/bugs/{doomed}",
         "project": f"/v1/projects/{tenant_a.project_id}",
@@ -230,6 +229,6 @@ async def test_deleting_removes_the_capture_rows(
     }[deleted]
     r = await client.delete(url, headers=tenant_a.owner.headers)
     assert r.status_code == 204, r.text
-    assert await captures(doomed) == 0
-    assert await captures(kept_a) == (per_bug if deleted == "bug" else 0)
-    assert await captures(kept_b) == per_bug
+    assert await _capture_rows(app, doomed) == []
+    assert await _capture_rows(app, kept_a) == (per_bug if deleted == "bug" else [])
+    assert await _capture_rows(app, kept_b) == per_bug

@@ -1,6 +1,6 @@
 """A bug planted with secrets and a prompt injection, made through the bugs API as a client would;
-and a bug with 10,000 console lines, written straight to the database (ingest takes 1,000 per
-report, so that size can only come from a store that grew over time)."""
+and that bug grown to the most console entries a report can hold, written straight to the
+database (to build it through the API would take a 4 MB request body)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import update
 
-from bugport.models import Bug, BugLog
+from bugport.models import Bug, BugCaptures
 from bugport.models.base import utcnow
 from tests.fixtures.users import Tenant
 
@@ -56,29 +56,27 @@ async def planted_bug(client: httpx.AsyncClient, t: Tenant) -> dict[str, Any]:
     return dict(r.json())
 
 
-async def huge_bug(app: FastAPI, client: httpx.AsyncClient, t: Tenant, lines: int = 10_000) -> str:
+async def huge_bug(app: FastAPI, client: httpx.AsyncClient, t: Tenant, lines: int = 1000) -> str:
+    """The planted bug grown to `lines` more console entries of ~3.5 KB each: about the most a
+    report can hold (1,000 entries, a 4 MB body), written straight into its captures document."""
     bug = await planted_bug(client, t)
     bug_id = uuid.UUID(bug["id"])
     start = utcnow()
-    rows = [
+    extra = [
         {
-            "id": uuid.uuid4(),
-            "bug_id": bug_id,
-            "workspace_id": uuid.UUID(t.workspace_id),
-            "project_id": uuid.UUID(t.project_id),
-            "position": 100 + i,
             "level": "error" if i % 2 else "log",
-            "message": f"Error #{i}: " + "x" * 3000,
+            "message": f"Error #{i}: " + "x" * 1000,
             "args": [],
-            "stack": "\n".join(f"    at frame{j} (big.js:{i}:{j})" for j in range(200)),
-            "timestamp": start + timedelta(milliseconds=i),
+            "stack": "\n".join(f"    at frame{j} (big.js:{i}:{j})" for j in range(80)),
+            "timestamp": (start + timedelta(milliseconds=i)).isoformat(),
             "source": "https://shop.example.com/big.js",
         }
         for i in range(lines)
     ]
     async with app.state.sessionmaker() as session, session.begin():
-        for chunk in range(0, len(rows), 1000):
-            await session.execute(BugLog.__table__.insert(), rows[chunk : chunk + 1000])
+        captures = await session.get(BugCaptures, bug_id)
+        assert captures is not None
+        captures.logs = [*captures.logs, *extra]
         await session.execute(
             update(Bug).where(Bug.id == bug_id).values(log_count=Bug.log_count + lines)
         )
