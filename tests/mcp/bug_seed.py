@@ -1,6 +1,5 @@
 """A bug planted with secrets and a prompt injection, made through the bugs API as a client would;
-and that bug grown to the most console entries a report can hold, written straight to the
-database (to build it through the API would take a 4 MB request body)."""
+and that bug grown past what one report can carry, written straight to the database."""
 
 from __future__ import annotations
 
@@ -57,17 +56,17 @@ async def planted_bug(client: httpx.AsyncClient, t: Tenant) -> dict[str, Any]:
 
 
 async def huge_bug(app: FastAPI, client: httpx.AsyncClient, t: Tenant, lines: int = 1000) -> str:
-    """The planted bug grown to `lines` more console entries of ~3.5 KB each: about the most a
-    report can hold (1,000 entries, a 4 MB body), written straight into its captures document."""
+    """The planted bug grown by `lines` console entries of ~8 KB, each over the context's per-entry
+    limits: more than a 4 MB report could carry, written straight into its captures document."""
     bug = await planted_bug(client, t)
     bug_id = uuid.UUID(bug["id"])
     start = utcnow()
     extra = [
         {
             "level": "error" if i % 2 else "log",
-            "message": f"Error #{i}: " + "x" * 1000,
+            "message": f"Error #{i}: " + "x" * 2100,
             "args": [],
-            "stack": "\n".join(f"    at frame{j} (big.js:{i}:{j})" for j in range(80)),
+            "stack": "\n".join(f"    at frame{j} (big.js:{i}:{j})" for j in range(200)),
             "timestamp": (start + timedelta(milliseconds=i)).isoformat(),
             "source": "https://shop.example.com/big.js",
         }
