@@ -132,6 +132,17 @@ async def fresh_db(name: str) -> str:
     return PG_URL.format(db=name)
 
 
+async def analyze(db_url: str) -> None:
+    """What autovacuum does on a production server as tables grow (this machine's PostgreSQL runs
+    with autovacuum off): fresh statistics, which also make the server re-plan the statements
+    cached while the tables were empty (a plan for an empty table scans it whole)."""
+    conn = await asyncpg.connect(db_url.replace("+asyncpg", ""))
+    try:
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+
+
 async def bug_count(db_url: str) -> int:
     conn = await asyncpg.connect(db_url.replace("+asyncpg", ""))
     try:
@@ -180,10 +191,63 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.kill()
 
 
+class CpuQuota:
+    """Holds a server's processes to `cores` of CPU in all, through a cgroup (v1 `cpu`
+    controller, or v2 `cpu.max`): a short period (10 ms), so the cap throttles smoothly."""
+
+    PERIOD_US = 10_000
+
+    def __init__(self, cores: float) -> None:
+        name = f"bugport-bench-{os.getpid()}"
+        v1 = Path("/sys/fs/cgroup/cpu")
+        v2 = Path("/sys/fs/cgroup")
+        quota = int(cores * self.PERIOD_US)
+        if (v1 / "cgroup.procs").exists():
+            self.path = v1 / name
+            self.path.mkdir()
+            (self.path / "cpu.cfs_period_us").write_text(str(self.PERIOD_US))
+            (self.path / "cpu.cfs_quota_us").write_text(str(quota))
+        elif "cpu" in (v2 / "cgroup.controllers").read_text().split():
+            (v2 / "cgroup.subtree_control").write_text("+cpu")
+            self.path = v2 / name
+            self.path.mkdir()
+            (self.path / "cpu.max").write_text(f"{quota} {self.PERIOD_US}")
+        else:
+            raise OSError("no cgroup cpu controller")
+        self.root = self.path.parent
+
+    def hold(self, pids: set[int]) -> None:
+        for pid in pids:
+            (self.path / "cgroup.procs").write_text(str(pid))
+
+    def close(self) -> None:
+        for pid in (self.path / "cgroup.procs").read_text().split():
+            try:
+                (self.root / "cgroup.procs").write_text(pid)
+            except OSError:
+                pass  # gone
+        self.path.rmdir()
+
+
+def server_pids(server_pid: int) -> set[int]:
+    parents = {}
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                continue
+            parents[int(pid)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+    tree = {server_pid}
+    for _ in range(3):  # the server's workers, and theirs
+        tree |= {pid for pid, ppid in parents.items() if ppid in tree}
+    return tree
+
+
 def cpu_ticks(server_pid: int) -> dict[str, int]:
     """CPU time (clock ticks) used so far, by program: the API server (the process and its
     workers), PostgreSQL, Redis and the rest of the machine; wrk's comes from getrusage."""
-    procs: dict[int, tuple[int, str, int]] = {}
+    procs: dict[int, tuple[str, int]] = {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
@@ -193,12 +257,10 @@ def cpu_ticks(server_pid: int) -> dict[str, int]:
             continue
         name = stat[stat.index("(") + 1 : stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2 :].split()
-        procs[int(pid)] = (int(fields[1]), name, int(fields[11]) + int(fields[12]))
-    server = {server_pid}
-    for _ in range(3):  # the server's workers, and theirs
-        server |= {pid for pid, (ppid, _, _) in procs.items() if ppid in server}
+        procs[int(pid)] = (name, int(fields[11]) + int(fields[12]))
+    server = server_pids(server_pid)
     out: dict[str, int] = {}
-    for pid, (_, name, ticks) in procs.items():
+    for pid, (name, ticks) in procs.items():
         if pid in server:
             key = "api"
         else:
@@ -280,6 +342,12 @@ def main() -> None:
     ap.add_argument("--duration", type=int, default=20)
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--workers", default="1,2")
+    ap.add_argument(
+        "--cpu-per-process",
+        type=float,
+        default=0.5,
+        help="Also run with each API process held to this much CPU (cgroup quota; 0: don't).",
+    )
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
@@ -322,54 +390,76 @@ def main() -> None:
         await conn.close()
 
     asyncio.run(ceiling_table())
-    results: list[tuple[str, int, dict[str, float]]] = []
+    caps: list[float | None] = [None]
+    if args.cpu_per_process:
+        try:
+            CpuQuota(args.cpu_per_process).close()
+            caps.append(args.cpu_per_process)
+        except OSError as exc:
+            print(f"no CPU cap runs: cgroups cannot be used here ({exc})")
+    results: list[tuple[str, int, float | None, dict[str, float]]] = []
     key = ""
-    for workers in [int(w) for w in args.workers.split(",")]:
+
+    def served(
+        module: str, workers: int, cap: float | None
+    ) -> tuple[subprocess.Popen[bytes], str, CpuQuota | None]:
         port = free_port()
-        proc = start("bugport.server:app", port, workers, env)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            if not key:
-                key = seed(base)
-            env_w = {**env, "BENCH_AUTH": f"Bearer {key}"}
-            # Warm-up, then the measured run.
-            wrk(f"{base}/v1/widget/bugs", 3, args.connections, env_w, proc.pid)
-            before = asyncio.run(bug_count(db_url))
-            res = wrk(f"{base}/v1/widget/bugs", args.duration, args.connections, env_w, proc.pid)
-            # Every answered request stored a new report (no replays, nothing lost).
-            res["stored"] = asyncio.run(bug_count(db_url)) - before
-            results.append(("widget intake", workers, res))
-        finally:
-            stop(proc)
-        port = free_port()
-        proc = start("bench.widget_ceiling_app:app", port, workers, env)
-        try:
-            url = f"http://127.0.0.1:{port}/v1/ingest"
-            env_c = {**env, "BENCH_AUTH": ""}
-            wrk(url, 3, args.connections, env_c, proc.pid)
-            results.append(
-                (
-                    "ceiling (bare INSERT)",
-                    workers,
-                    wrk(url, args.duration, args.connections, env_c, proc.pid),
+        proc = start(module, port, workers, env)
+        quota = None
+        if cap is not None:
+            quota = CpuQuota(cap * workers)
+            quota.hold(server_pids(proc.pid))
+        return proc, f"http://127.0.0.1:{port}", quota
+
+    def done(proc: subprocess.Popen[bytes], quota: CpuQuota | None) -> None:
+        stop(proc)
+        if quota is not None:
+            quota.close()
+
+    for cap in caps:
+        for workers in [int(w) for w in args.workers.split(",")]:
+            proc, base, quota = served("bugport.server:app", workers, cap)
+            try:
+                if not key:
+                    key = seed(base)
+                env_w = {**env, "BENCH_AUTH": f"Bearer {key}"}
+                # Warm-up, then the measured run.
+                wrk(f"{base}/v1/widget/bugs", 3, args.connections, env_w, proc.pid)
+                asyncio.run(analyze(db_url))
+                before = asyncio.run(bug_count(db_url))
+                res = wrk(
+                    f"{base}/v1/widget/bugs", args.duration, args.connections, env_w, proc.pid
                 )
-            )
-        finally:
-            stop(proc)
+                # Every answered request stored a new report (no replays, nothing lost).
+                res["stored"] = asyncio.run(bug_count(db_url)) - before
+                results.append(("widget intake", workers, cap, res))
+            finally:
+                done(proc, quota)
+            proc, base, quota = served("bench.widget_ceiling_app:app", workers, cap)
+            try:
+                url = f"{base}/v1/ingest"
+                env_c = {**env, "BENCH_AUTH": ""}
+                wrk(url, 3, args.connections, env_c, proc.pid)
+                asyncio.run(analyze(db_url))
+                res = wrk(url, args.duration, args.connections, env_c, proc.pid)
+                results.append(("ceiling (bare INSERT)", workers, cap, res))
+            finally:
+                done(proc, quota)
 
     print()
     print(f"load average at the end: {os.getloadavg()} on {os.cpu_count()} cores")
     print(
-        "| endpoint | processes | reports/s | p50 ms | p99 ms | requests | stored | errors "
-        "| vs ceiling "
+        "| endpoint | processes | CPU per process | reports/s | p50 ms | p99 ms | requests "
+        "| stored | errors | vs ceiling "
         "| cores: API / PostgreSQL / wrk / Redis / other |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    ceilings = {w: r["rps"] for name, w, r in results if name.startswith("ceiling")}
-    for name, w, r in results:
-        ratio = f"{r['rps'] / ceilings[w]:.0%}" if not name.startswith("ceiling") else "—"
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    ceilings = {(w, c): r["rps"] for name, w, c, r in results if name.startswith("ceiling")}
+    for name, w, c, r in results:
+        ratio = "—" if name.startswith("ceiling") else f"{r['rps'] / ceilings[w, c]:.0%}"
         print(
-            f"| {name} | {w} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | "
+            f"| {name} | {w} | {'uncapped' if c is None else f'{c} core'} | {r['rps']:.0f} "
+            f"| {r['p50']:.1f} | {r['p99']:.1f} | "
             f"{r['requests']} | {r.get('stored', '—')} | {r['errors']} | {ratio} | "
             + " / ".join(
                 f"{r.get(f'cores_{k}', 0):.2f}"
@@ -377,9 +467,13 @@ def main() -> None:
             )
             + " |"
         )
-    widget = {w: r["rps"] for name, w, r in results if name == "widget intake"}
-    if 1 in widget and 2 in widget:
-        print(f"\nwidget intake, 2 processes vs 1: x{widget[2] / widget[1]:.2f}")
+    print()
+    for cap in caps:
+        rps = {(name, w): r["rps"] for name, w, c, r in results if c == cap}
+        for name in ("widget intake", "ceiling (bare INSERT)"):
+            if (name, 1) in rps and (name, 2) in rps:
+                label = "uncapped" if cap is None else f"{cap} core per process"
+                print(f"{name}, {label}: 2 processes vs 1: x{rps[name, 2] / rps[name, 1]:.2f}")
 
 
 if __name__ == "__main__":

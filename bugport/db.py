@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -47,7 +49,35 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         return engine
     if url.startswith("postgresql") and "nullpool" in url:
         return create_async_engine(url.replace("?nullpool=1", ""), poolclass=NullPool)
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    _ping_idle_connections(engine)
+    return engine
+
+
+# A pooled connection idle longer than this is checked before use (the server may have restarted
+# or dropped it meanwhile); a busy pool's connections are not. SQLAlchemy's pool_pre_ping checks
+# every checkout, which costs asyncpg three round trips (BEGIN, ";", ROLLBACK) before every
+# transaction: as much as a widget batch's own statements (bench/RESULTS-widget.md).
+PING_AFTER_IDLE_S = 1.0
+
+
+def _ping_idle_connections(engine: AsyncEngine) -> None:
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "checkin")
+    def _idle_from(dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _ping_if_idle(dbapi_conn: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_S:
+            return
+        try:
+            dbapi_conn.ping()
+        except Exception as exc:
+            # The pool drops this connection and checks out another (a new one if need be).
+            raise DisconnectionError() from exc
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -224,7 +224,9 @@ def make_batcher(state: Any) -> Batcher[Report, Stored]:
                 out.append(exc)
         return out
 
-    # Two batches in flight: one waits on the database while the next is read and redacted
-    # (measured: bench/RESULTS-widget.md). Lock order is fixed (projects by id, claims by key),
-    # so two batches never deadlock; on SQLite they simply take turns.
-    return Batcher(write, writers=2)
+    # One batch in flight per process: reports that arrive meanwhile make the next, bigger batch.
+    # A second writer overlapped one batch's database wait with the next batch's redaction, but
+    # halved the batches, and a batch's fixed cost (its transaction and statements) then weighs
+    # on every report: with several processes, or a process short of CPU, one writer stored
+    # more (measured: bench/RESULTS-widget.md, session 5).
+    return Batcher(write)
