@@ -426,13 +426,17 @@ def main() -> None:
                 # Warm-up, then the measured run.
                 wrk(f"{base}/v1/widget/bugs", 3, args.connections, env_w, proc.pid)
                 asyncio.run(analyze(db_url))
-                before = asyncio.run(bug_count(db_url))
-                res = wrk(
-                    f"{base}/v1/widget/bugs", args.duration, args.connections, env_w, proc.pid
-                )
-                # Every answered request stored a new report (no replays, nothing lost).
-                res["stored"] = asyncio.run(bug_count(db_url)) - before
-                results.append(("widget intake", workers, cap, res))
+                # One process with half the clients carries the load each of two processes
+                # carries: it tells what two processes lose to each other from what a process
+                # loses to smaller batches.
+                clients = [args.connections] + ([args.connections // 2] if workers == 1 else [])
+                for n in clients:
+                    before = asyncio.run(bug_count(db_url))
+                    res = wrk(f"{base}/v1/widget/bugs", args.duration, n, env_w, proc.pid)
+                    # Every answered request stored a new report (no replays, nothing lost).
+                    res["stored"] = asyncio.run(bug_count(db_url)) - before
+                    res["clients"] = n
+                    results.append(("widget intake", workers, cap, res))
             finally:
                 done(proc, quota)
             proc, base, quota = served("bench.widget_ceiling_app:app", workers, cap)
@@ -442,6 +446,7 @@ def main() -> None:
                 wrk(url, 3, args.connections, env_c, proc.pid)
                 asyncio.run(analyze(db_url))
                 res = wrk(url, args.duration, args.connections, env_c, proc.pid)
+                res["clients"] = args.connections
                 results.append(("ceiling (bare INSERT)", workers, cap, res))
             finally:
                 done(proc, quota)
@@ -449,16 +454,18 @@ def main() -> None:
     print()
     print(f"load average at the end: {os.getloadavg()} on {os.cpu_count()} cores")
     print(
-        "| endpoint | processes | CPU per process | reports/s | p50 ms | p99 ms | requests "
+        "| endpoint | processes | CPU per process | clients | reports/s | p50 ms | p99 ms | requests "
         "| stored | errors | vs ceiling "
         "| cores: API / PostgreSQL / wrk / Redis / other |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     ceilings = {(w, c): r["rps"] for name, w, c, r in results if name.startswith("ceiling")}
     for name, w, c, r in results:
-        ratio = "—" if name.startswith("ceiling") else f"{r['rps'] / ceilings[w, c]:.0%}"
+        full = r["clients"] == args.connections
+        ratio = f"{r['rps'] / ceilings[w, c]:.0%}" if full and name == "widget intake" else "—"
         print(
-            f"| {name} | {w} | {'uncapped' if c is None else f'{c} core'} | {r['rps']:.0f} "
+            f"| {name} | {w} | {'uncapped' if c is None else f'{c} core'} | {r['clients']:.0f} "
+            f"| {r['rps']:.0f} "
             f"| {r['p50']:.1f} | {r['p99']:.1f} | "
             f"{r['requests']} | {r.get('stored', '—')} | {r['errors']} | {ratio} | "
             + " / ".join(
@@ -469,11 +476,19 @@ def main() -> None:
         )
     print()
     for cap in caps:
-        rps = {(name, w): r["rps"] for name, w, c, r in results if c == cap}
+        label = "uncapped" if cap is None else f"{cap} core per process"
+        rps = {(name, w, r["clients"]): r["rps"] for name, w, c, r in results if c == cap}
+        full, half = args.connections, args.connections // 2
         for name in ("widget intake", "ceiling (bare INSERT)"):
-            if (name, 1) in rps and (name, 2) in rps:
-                label = "uncapped" if cap is None else f"{cap} core per process"
-                print(f"{name}, {label}: 2 processes vs 1: x{rps[name, 2] / rps[name, 1]:.2f}")
+            if (name, 1, full) in rps and (name, 2, full) in rps:
+                gain = rps[name, 2, full] / rps[name, 1, full]
+                print(f"{name}, {label}: 2 processes vs 1: x{gain:.2f}")
+        if ("widget intake", 1, half) in rps and ("widget intake", 2, full) in rps:
+            gain = rps["widget intake", 2, full] / rps["widget intake", 1, half]
+            print(
+                f"widget intake, {label}: 2 processes ({full} clients) vs 1 process "
+                f"({half} clients): x{gain:.2f}"
+            )
 
 
 if __name__ == "__main__":
