@@ -125,5 +125,5 @@ async def all_entries(
             select(BugCaptures.logs, BugCaptures.network).where(BugCaptures.bug_id == bug_id)
         )
     ).one_or_none()
-    logs, network = row.tuple() if row else (None, None)
+    logs, network = row if row else (None, None)
     return _numbered(bug_id, "logs", logs), _numbered(bug_id, "network", network)

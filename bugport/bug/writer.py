@@ -6,10 +6,10 @@ transaction; widget intake writes the reports that arrived together in one trans
 (widget/batch.py). Writing N reports costs the same statements as writing one.
 
 The human key comes from the project's counter, bumped under its row lock, held until commit, so
-keys have no gaps or duplicates and a rollback gives the numbers back. On PostgreSQL the heavy rows
-(bugs, console, network) go in first, unnumbered, in one statement; then ONE statement takes the
-counter locks, numbers the bugs, writes their `created` entries and completes the idempotent
-replies. Only that statement and the commit run under the lock, so many writers can fill one busy
+keys have no gaps or duplicates and a rollback gives the numbers back. On PostgreSQL the rows (the
+bugs and their captures: console and network entries, one document per report) go in first,
+unnumbered, in one statement; then ONE statement takes the counter locks, numbers the bugs,
+writes their `created` entries and completes the idempotent replies. Only that statement and the commit run under the lock, so many writers can fill one busy
 project at once. SQLite writers take turns anyway (BEGIN IMMEDIATE): there, rows are numbered
 before they are inserted."""
 
@@ -64,7 +64,7 @@ class Triage:
 
 @dataclass
 class NewReport:
-    """A report ready to write: redacted, with its rows; written by `insert`, then `number`."""
+    """A report ready to write: redacted, with its captures; written by `insert`, then `number`."""
 
     id: uuid.UUID
     project_id: uuid.UUID
@@ -201,7 +201,7 @@ def _created_entries(reports: list[NewReport]) -> list[dict[str, Any]]:
 
 
 async def insert(session: AsyncSession, reports: list[NewReport]) -> Inserted:
-    """Insert the reports' bugs with their console and network rows, in the session's transaction.
+    """Insert the reports' bugs with their captures rows, in the session's transaction.
 
     PostgreSQL: unnumbered (`number`/`key` NULL until `number`, in this same transaction), so
     the project's counter lock is not held while these rows are written: one statement for every
@@ -269,7 +269,7 @@ async def number(
             "bug_count": len(bugs),
         },
     )
-    given = {bug_id: (n, key) for bug_id, n, key in rows.tuples()}
+    given = {bug_id: (n, key) for bug_id, n, key in rows}
     for a in inserted.attrs:
         a["number"], a["key"] = given[a["id"]]
     return [Written(a) for a in inserted.attrs]

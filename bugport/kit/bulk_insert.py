@@ -4,8 +4,8 @@ PostgreSQL: ONE statement for every table. Each table's rows travel as one JSON 
 server expands (`jsonb_to_recordset`), and the tables are chained with data-modifying CTEs
 (`WITH a AS (INSERT …), b AS (INSERT …) INSERT …`). Foreign keys between them hold: PostgreSQL
 checks them when the statement ends, after every row is in. Binding a dozen parameters per row
-through the driver costs far more than the server's JSON parsing at intake sizes (hundreds of
-console and network rows per report).
+through the driver costs far more than the server's JSON parsing at intake sizes (a widget batch:
+a bug row, a captures row and a timeline row per report, for many reports).
 
 SQLite: one executemany per table, in the order given (parents first).
 

@@ -92,7 +92,7 @@ async def _write(session: AsyncSession, reports: list[Report]) -> list[Result]:
     rows = await session.execute(_KEYS, {"ids": list({r.key_id for r in reports})})
     keys: dict[uuid.UUID, tuple[WidgetKey, Project]] = {}
     auto_push: set[uuid.UUID] = set()
-    for k, p, pushes in rows.tuples():
+    for k, p, pushes in rows:
         keys[k.id] = (k, p)
         if pushes:
             auto_push.add(p.id)

@@ -194,7 +194,7 @@ async def _capture_rows(app: FastAPI, bug_id: str) -> list[tuple[int, int]]:
                 BugCaptures.bug_id == uuid.UUID(bug_id)
             )
         )
-        return [(len(logs), len(network)) for logs, network in rows.tuples()]
+        return [(len(logs), len(network)) for logs, network in rows]
 
 
 async def test_a_report_is_one_capture_row(
