@@ -1,6 +1,6 @@
 """Widget intake throughput over HTTP on PostgreSQL, against the stack's ceiling, in one run.
 
-    .venv/bin/python bench/widget_bench.py [--duration 20] [--connections 16]
+    .venv/bin/python bench/widget_bench.py [--duration 20] [--connections 16] [--cpu-per-process 0.5]
 
 What it does (everything on loopback; bounded in time; stops by itself):
 1. A fresh PostgreSQL database, migrated; BugPort started with uvicorn (uvloop, httptools, no
@@ -8,11 +8,21 @@ What it does (everything on loopback; bounded in time; stops by itself):
    them, as in production), with 1 and then 2 worker processes.
 2. A workspace, project and widget key made through the API.
 3. Load: wrk, 16 connections, POST /v1/widget/bugs with a ~10 KB report (50 console entries, 20
-   network entries), a fresh Idempotency-Key per request and an allowed Origin.
+   network entries), a fresh Idempotency-Key per request and an allowed Origin. After a 3 s
+   warm-up the database is ANALYZEd, as autovacuum would (this machine runs without it).
 4. The ceiling: a bare FastAPI endpoint (bench/widget_ceiling_app.py) doing one INSERT of the same
    JSON on the same database, same server settings, 1 and 2 processes.
+5. All of it twice: as is, then with each API process held to `--cpu-per-process` of a core (a
+   cgroup CPU quota). On two cores shared with PostgreSQL, Redis and wrk, two unconstrained
+   processes mostly measure the machine (the bare ceiling gains x1.2-1.4); capped, each process
+   has the CPU it would have on a core of its own, so the runs show how intake scales with
+   processes.
+6. One process also runs with half the clients: the load each of two processes carries. Two
+   processes against that tells what they lose to each other (shared locks, Redis) from what a
+   process loses when its batches get smaller.
 Prints a Markdown table (reports/s, p50, p99, ratio, and the cores each program used during the
-run, read from /proc) to paste into bench/RESULTS-widget.md.
+run, read from /proc) to paste into bench/RESULTS-widget.md. Needs root for the CPU caps (it
+says so and skips them otherwise).
 """
 
 from __future__ import annotations
