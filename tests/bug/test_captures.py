@@ -76,6 +76,44 @@ class TestLogs:
         )
 
 
+async def test_filtered_pages_cursors_and_entry_ids(
+    client: httpx.AsyncClient, tenant_a: Tenant
+) -> None:
+    """Entries are paged by position after the filter; a page's cursor belongs to its list; an
+    entry's id is the same on every read and unique across entries and bugs."""
+    bug = await create(client, tenant_a, logs=LOGS, network=NETWORK)
+    other = await create(client, tenant_a, logs=LOGS, network=NETWORK)
+    h = tenant_a.viewer.headers
+    url = f"/v1/bugs/{bug['id']}/logs"
+    seen, cursor = [], None
+    while True:
+        params: dict[str, object] = {"level": "error", "limit": 1}
+        if cursor:
+            params["cursor"] = cursor
+        page = (await client.get(url, params=params, headers=h)).json()
+        seen += [(x["position"], x["message"]) for x in page["data"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [(2, "TypeError"), (3, "Unhandled rejection")]
+    first = (await client.get(url, params={"limit": 1}, headers=h)).json()
+    assert_error(
+        await client.get(
+            f"/v1/bugs/{bug['id']}/network", params={"cursor": first["next_cursor"]}, headers=h
+        ),
+        400,
+        "invalid_cursor",
+    )
+    ids = []
+    for b in (bug, other):
+        for kind in ("logs", "network"):
+            once = (await client.get(f"/v1/bugs/{b['id']}/{kind}", headers=h)).json()["data"]
+            again = (await client.get(f"/v1/bugs/{b['id']}/{kind}", headers=h)).json()["data"]
+            assert [x["id"] for x in once] == [x["id"] for x in again]
+            ids += [x["id"] for x in once]
+    assert len(ids) == len(set(ids)) == 2 * (len(LOGS) + len(NETWORK))
+
+
 async def test_timestamps_with_an_offset_or_none_are_stored_as_utc(
     client: httpx.AsyncClient, tenant_a: Tenant
 ) -> None:
