@@ -15,6 +15,7 @@ Create Date: 2026-11-29 00:40:00
 """
 
 import sys
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -89,8 +90,14 @@ def _entry(kind: str, row: Any) -> dict[str, Any]:
     return entry
 
 
-def _progress(what: str, done: int) -> None:
-    print(f"  0012: {what}: {done} bugs", file=sys.stderr, flush=True)
+_last_said = [0.0]
+
+
+def _progress(what: str, done: int, *, last: bool = False) -> None:
+    """A line every few seconds (and at the end): a big table takes minutes."""
+    if last or time.monotonic() - _last_said[0] >= 2:
+        _last_said[0] = time.monotonic()
+        print(f"  0012: {what}: {done} bugs", file=sys.stderr, flush=True)
 
 
 def _by_bug(conn: sa.Connection, table: Any, column: Any) -> Iterator[list[Any]]:
@@ -142,7 +149,7 @@ def _fill(conn: sa.Connection) -> None:
             )
             done += len(documents)
             _progress(kind, done)
-        _progress(f"{kind} moved", done)
+        _progress(f"{kind} moved", done, last=True)
 
 
 def _unfill(conn: sa.Connection) -> None:
@@ -170,6 +177,7 @@ def _unfill(conn: sa.Connection) -> None:
                 conn.execute(_old_table(kind).insert(), rows)
         done += len(chunk)
         _progress("entries restored", done)
+    _progress("entries restored", done, last=True)
 
 
 def _stamp(column: str, value: Any) -> Any:
