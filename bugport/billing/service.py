@@ -16,13 +16,14 @@ from starlette.datastructures import State
 
 from bugport import authz
 from bugport.auth.principal import Principal
-from bugport.billing.gateway import BillingDisabled, call, client_for
+from bugport.billing.gateway import BillingDisabled, call, client_for, plain
 from bugport.billing.plans import Catalogue, catalogue
 from bugport.billing.state import LIVE, effective, quota
 from bugport.config import Settings
 from bugport.errors import Conflict, NotFound, Unavailable, ValidationFailed
 from bugport.models import BillingCheckoutSession, Workspace, WorkspaceBilling
 from bugport.models.base import utcnow
+from bugport.workspace import service as workspace_service
 
 log = logging.getLogger("bugport.billing")
 
@@ -333,3 +334,39 @@ async def change_addons(
     view = _addons_view(settings, cat, workspace_id, row)
     view["requested_quantity"] = quantity
     return view
+
+
+# Subscriptions in these states are over at Stripe: nothing left to cancel.
+ENDED = ("canceled", "incomplete_expired")
+
+
+async def _cancel(client: stripe.StripeClient, subscription_id: str) -> dict[str, Any]:
+    try:
+        return plain(await client.v1.subscriptions.cancel_async(subscription_id))
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status == 404:  # already gone at Stripe
+            return {}
+        raise
+
+
+async def cancel_with_workspace(session: AsyncSession, app_state: State, ws: Workspace) -> None:
+    """Before a workspace is deleted: its subscription is canceled at once, so a deleted workspace
+    is never billed again. If Stripe refuses or can't be reached, the deletion fails (502/503)
+    and the workspace stays, to be deleted again."""
+    row = await session.get(WorkspaceBilling, ws.id, with_for_update=True)
+    if row is None or not row.stripe_subscription_id or row.stripe_status in ENDED:
+        return
+    settings: Settings = app_state.settings
+    if not settings.billing_enabled:
+        log.warning(
+            "workspace %s deleted with subscription %s while billing is off: not canceled",
+            ws.id,
+            row.stripe_subscription_id,
+        )
+        return
+    await call("cancel subscription", _cancel(client_for(app_state), row.stripe_subscription_id))
+    log.info("workspace %s deleted: subscription %s canceled", ws.id, row.stripe_subscription_id)
+
+
+# First: if Stripe says no, nothing else is done.
+workspace_service.BEFORE_DELETE.insert(0, cancel_with_workspace)

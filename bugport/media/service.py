@@ -25,16 +25,18 @@ from bugport.db import after_commit
 from bugport.errors import Conflict, NotFound, ValidationFailed
 from bugport.kit.jobs import Jobs, enqueue_after_commit
 from bugport.kit.pagination import Keyset, PageParams
-from bugport.models import Bug, Media, Project
+from bugport.models import Bug, Media, Project, Workspace
 from bugport.models.base import utcnow
 from bugport.project import service as project_service
 from bugport.storage import PresignedRequest, Storage
 from bugport.workspace import quota
+from bugport.workspace import service as workspace_service
 
 from . import rules
 
 log = logging.getLogger("bugport.media")
 THUMBNAIL_JOB = "media.thumbnail"
+WORKSPACE_OBJECTS_JOB = "media.delete_workspace_objects"
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,13 @@ class UploadSpec:
     kind: str
 
 
+def workspace_prefix(workspace_id: uuid.UUID) -> str:
+    return f"ws/{workspace_id}/"
+
+
 def object_key(workspace_id: uuid.UUID, media_id: uuid.UUID) -> str:
     # Per-workspace prefix; never derived from the filename.
-    return f"ws/{workspace_id}/media/{media_id}"
+    return f"{workspace_prefix(workspace_id)}media/{media_id}"
 
 
 def thumbnail_key(m: Media) -> str:
@@ -341,6 +347,15 @@ async def purge_project(session: AsyncSession, app_state: Any, project: Project)
 
 
 project_service.BEFORE_DELETE.append(purge_project)
+
+
+async def forget_workspace(session: AsyncSession, app_state: Any, ws: Workspace) -> None:
+    """Before a workspace is deleted: once it is (its media rows go with it), a job removes every
+    object under its prefix, uploads that never completed included."""
+    enqueue_after_commit(session, app_state.jobs, WORKSPACE_OBJECTS_JOB, workspace_id=str(ws.id))
+
+
+workspace_service.BEFORE_DELETE.append(forget_workspace)
 
 
 async def tombstone_bug_media(session: AsyncSession, bug: Bug) -> None:

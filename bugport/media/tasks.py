@@ -62,6 +62,13 @@ async def make_thumbnail(ctx: JobContext, media_id: str) -> None:
         await ctx.storage.delete(thumb_key)  # the media was deleted while we worked
 
 
+@job(service.WORKSPACE_OBJECTS_JOB)
+async def delete_workspace_objects(ctx: JobContext, workspace_id: str) -> None:
+    prefix = service.workspace_prefix(uuid.UUID(workspace_id))
+    removed = await ctx.storage.delete_prefix(prefix)
+    log.info("deleted workspace %s: removed %d objects", workspace_id, removed)
+
+
 @periodic("media.sweep", every=lambda s: s.media_sweep_interval_seconds)
 @job("media.sweep")
 async def sweep(ctx: JobContext) -> int:

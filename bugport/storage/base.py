@@ -13,6 +13,14 @@ from typing import Protocol
 KEY_RE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$")
 
 
+def check_prefix(prefix: str) -> str:
+    """A folder of keys: a valid key followed by '/'."""
+    if not prefix.endswith("/"):
+        raise ValueError(f"invalid object prefix: {prefix!r}")
+    check_key(prefix[:-1])
+    return prefix
+
+
 def check_key(key: str) -> str:
     """Keys are BugPort-made (`ws/<uuid>/<uuid>`): no '..', no leading '/', no odd characters."""
     if not KEY_RE.fullmatch(key) or ".." in key or len(key) > 512:
@@ -59,6 +67,10 @@ class Storage(Protocol):
 
     async def get_bytes(self, key: str, max_bytes: int) -> bytes:
         """The whole object (thumbnails); refuses objects over max_bytes."""
+        ...
+
+    async def delete_prefix(self, prefix: str) -> int:
+        """Remove every object under `prefix` (a key ending in '/'); returns how many."""
         ...
 
     async def put_bytes(self, key: str, data: bytes, content_type: str) -> None: ...

@@ -13,12 +13,13 @@ import hashlib
 import hmac
 import json
 import os
+import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from bugport.storage.base import ObjectInfo, PresignedRequest, check_key
+from bugport.storage.base import ObjectInfo, PresignedRequest, check_key, check_prefix
 
 
 class LocalStorage:
@@ -130,6 +131,18 @@ class LocalStorage:
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._delete, key)
+
+    def _delete_prefix(self, prefix: str) -> int:
+        folder = check_prefix(prefix)[:-1]
+        data, meta = self.path_for(folder), (self.root / "meta" / folder).resolve()
+        meta.relative_to(self.root / "meta")
+        removed = sum(1 for p in data.rglob("*") if p.is_file()) if data.is_dir() else 0
+        for path in (data, meta):
+            shutil.rmtree(path, ignore_errors=True)
+        return removed
+
+    async def delete_prefix(self, prefix: str) -> int:
+        return await asyncio.to_thread(self._delete_prefix, prefix)
 
     async def get_bytes(self, key: str, max_bytes: int) -> bytes:
         path = self.path_for(key)

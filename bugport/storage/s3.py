@@ -15,7 +15,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from bugport.storage.base import ObjectInfo, PresignedRequest, check_key
+from bugport.storage.base import ObjectInfo, PresignedRequest, check_key, check_prefix
 
 
 class S3Storage:
@@ -90,6 +90,23 @@ class S3Storage:
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self.client.delete_object, Bucket=self.bucket, Key=check_key(key))
+
+    async def delete_prefix(self, prefix: str) -> int:
+        def _delete_all() -> int:
+            removed = 0
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=check_prefix(prefix)
+            )
+            for page in pages:  # up to 1,000 keys a page: DeleteObjects' limit too
+                keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+                if keys:
+                    self.client.delete_objects(
+                        Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True}
+                    )
+                    removed += len(keys)
+            return removed
+
+        return await asyncio.to_thread(_delete_all)
 
     async def get_bytes(self, key: str, max_bytes: int) -> bytes:
         def _get() -> bytes:

@@ -108,11 +108,14 @@ async def update_workspace(
     "/workspaces/{workspace_id}",
     status_code=204,
     summary="Delete a workspace and everything in it (owner)",
+    description="Its projects, bugs, members and invites go at once; its stored files are removed "
+    "right after by a background job; a paid subscription is canceled at Stripe first (if Stripe "
+    "refuses or can't be reached: 502/503, and nothing is deleted).",
 )
 async def delete_workspace(
-    workspace_id: WorkspaceId, principal: CurrentUser, session: Session
+    workspace_id: WorkspaceId, principal: CurrentUser, session: Session, request: Request
 ) -> Response:
-    await service.delete_workspace(session, principal, workspace_id)
+    await service.delete_workspace(session, principal, workspace_id, request.app.state)
     return Response(status_code=204)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -71,10 +72,18 @@ async def rename_workspace(
     return ws, role
 
 
+# What other features do before a workspace goes, in its transaction: `hook(session, app_state,
+# workspace)` (billing cancels its subscription, media schedules its objects' removal). A hook
+# that raises keeps the workspace.
+BEFORE_DELETE: list[Callable[[AsyncSession, Any, Workspace], Awaitable[None]]] = []
+
+
 async def delete_workspace(
-    session: AsyncSession, principal: Principal, workspace_id: uuid.UUID
+    session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, app_state: Any
 ) -> None:
     ws, _ = await get_workspace(session, principal, workspace_id, "workspace.delete")
+    for hook in BEFORE_DELETE:
+        await hook(session, app_state, ws)
     await session.delete(ws)  # ON DELETE CASCADE removes projects, bugs, memberships, invites
     await session.flush()
 

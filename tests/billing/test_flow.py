@@ -19,6 +19,7 @@ from bugport.models.base import utcnow
 from bugport.workspace import quota
 from tests.billing.conftest import deliver
 from tests.billing.helpers import storage, subscribe, view
+from tests.conftest import assert_error
 from tests.fixtures.stripe_stub import StripeStub
 from tests.fixtures.users import Tenant
 
@@ -175,3 +176,28 @@ async def test_checkout_while_subscribed_is_409(
         headers=tenant_a.owner.headers,
     )
     assert r.status_code == 409 and r.json()["error"]["code"] == "conflict"
+
+
+async def test_deleting_a_workspace_cancels_its_subscription(
+    bclient: httpx.AsyncClient, stripe_stub: StripeStub, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
+    """A deleted workspace is never billed again; if Stripe refuses the cancellation, the
+    workspace stays (and stays billed) until it is deleted again."""
+    _, sub_id = await subscribe(bclient, stripe_stub, tenant_a, "team")
+    _, other_id = await subscribe(bclient, stripe_stub, tenant_b, "team")
+    url = f"/v1/workspaces/{tenant_a.workspace_id}"
+    stripe_stub.fail_next = 400
+    r = await bclient.delete(url, headers=tenant_a.owner.headers)
+    assert_error(r, 502, "payment_provider_error")
+    assert stripe_stub.subscription(sub_id)["status"] == "active"
+    assert (await view(bclient, tenant_a))["status"] == "active"
+
+    r = await bclient.delete(url, headers=tenant_a.owner.headers)
+    assert r.status_code == 204, r.text
+    assert stripe_stub.subscription(sub_id)["status"] == "canceled"
+    assert stripe_stub.calls[-1][:2] == ("DELETE", f"/v1/subscriptions/{sub_id}")
+    assert stripe_stub.subscription(other_id)["status"] == "active"
+    assert_error(await bclient.get(url, headers=tenant_a.owner.headers), 403, "workspace_forbidden")
+    # Stripe's own event for the cancellation arrives after the workspace is gone.
+    event = stripe_stub.event("customer.subscription.deleted", stripe_stub.subscription(sub_id))
+    assert (await deliver(bclient, event)).status_code == 200

@@ -180,6 +180,31 @@ class TestDelete:
         assert await env.app.state.storage.head(key_of(tenant_a, m["id"])) is None
         assert await env.app.state.storage.head(key_of(tenant_a, keep["id"])) is not None
 
+    async def test_deleting_a_workspace_removes_its_objects(
+        self, env: MediaEnv, tenant_a: Tenant, tenant_b: Tenant
+    ) -> None:
+        """Every object under the workspace's prefix goes once the deletion commits: ready media,
+        thumbnails, and bytes PUT for an upload never completed. Other workspaces' stay."""
+        data = png(400, 300)
+        ready = await upload_ready(env, tenant_a.member.headers, tenant_a.project_id, data)
+        await env.drain()  # its thumbnail
+        r = (
+            await request_upload(env, tenant_a.member.headers, tenant_a.project_id, size=len(data))
+        ).json()
+        assert (await env.put(r["upload"], data)).status_code == 200  # never completed
+        kept = await upload_ready(env, tenant_b.member.headers, tenant_b.project_id, data)
+        gone = [key_of(tenant_a, ready["id"]), key_of(tenant_a, ready["id"]) + ".thumb.webp"]
+        gone.append(key_of(tenant_a, r["media_id"]))
+        storage = env.app.state.storage
+        assert all([await storage.head(k) is not None for k in gone])
+        d = await env.client.delete(
+            f"/v1/workspaces/{tenant_a.workspace_id}", headers=tenant_a.owner.headers
+        )
+        assert d.status_code == 204, d.text
+        await env.drain()
+        assert [await storage.head(k) for k in gone] == [None, None, None]
+        assert await storage.head(key_of(tenant_b, kept["id"])) is not None
+
 
 class TestThumbnailsAndUsage:
     async def test_video_poster_needs_ffmpeg(self, env: MediaEnv, tenant_a: Tenant) -> None:

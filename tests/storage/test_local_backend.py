@@ -162,6 +162,22 @@ def test_check_key_rejects_unsafe_keys(tmp_path: Path) -> None:
     assert s.path_for(KEY).is_relative_to(tmp_path)
 
 
+async def test_delete_prefix_removes_only_that_folder(tmp_path: Path) -> None:
+    s = LocalStorage(tmp_path, "http://x", b"k")
+    for key in ("ws/a/media/1", "ws/a/media/1.thumb.webp", "ws/ab/media/2", "ws/b/media/3"):
+        await s.put_bytes(key, b"x", "image/png")
+    assert await s.delete_prefix("ws/a/") == 2
+    assert [await s.head(k) is None for k in ("ws/a/media/1", "ws/ab/media/2", "ws/b/media/3")] == [
+        True,
+        False,
+        False,
+    ]
+    assert await s.delete_prefix("ws/a/") == 0
+    for bad in ("ws/a", "ws/../", "/ws/a/", ""):
+        with pytest.raises(ValueError):
+            await s.delete_prefix(bad)
+
+
 async def test_browsers_may_use_signed_urls_from_any_origin(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
