@@ -252,6 +252,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from bugport.widget.cors import WidgetCORS
 
     app.add_middleware(WidgetCORS, get_state=lambda: app.state)
+    # Outermost but one: a widget report is announced to the batcher as soon as it arrives.
+    from bugport.widget.batch import ReportsOnTheWay
+
+    app.add_middleware(ReportsOnTheWay, get_state=lambda: app.state)
     app.add_middleware(RequestContext)
     _document_errors(app)
     return app

@@ -7,14 +7,21 @@ exception. Nothing waits for a timer: a lone request is written at once (a batch
 under load the batches grow by themselves — each write then costs the same few statements and one
 commit for many requests (widget intake, widget/batch.py; rate-limit budgets in Redis,
 kit/ratelimit.py). Up to `writers` batches are in
-flight at once, so one batch's database round trips overlap the next one's work."""
+flight at once, so one batch's database round trips overlap the next one's work.
+
+`linger`: the caller announces each request with `expect()` when it arrives and closes the
+announcement when it is answered. A writer about to start a batch waits, up to `linger` seconds,
+while announced requests are neither queued nor answered: the previous batch's answers go out
+first, and requests still being read and checked join this batch. A batch has a fixed cost (its
+transaction and statements), so a few milliseconds spent gathering them costs less than writing
+them in several batches (bench/RESULTS-widget.md). A lone request waits for nothing."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 log = logging.getLogger("bugport.batching")
 
@@ -25,18 +32,71 @@ R = TypeVar("R")
 Writer = Callable[[list[T]], Awaitable[list[R | BaseException]]]
 
 
+class Expected:
+    """One request announced to a batcher, from its arrival until it is answered (`done`)."""
+
+    def __init__(self, batcher: Batcher[Any, Any]) -> None:
+        self._batcher = batcher
+        self._open = True
+        batcher._on_the_way += 1
+
+    def done(self) -> None:
+        if self._open:
+            self._open = False
+            self._batcher._on_the_way -= 1
+            self._batcher._wake()
+
+
 class Batcher(Generic[T, R]):
-    def __init__(self, write: Writer[T, R], *, max_items: int = 32, writers: int = 1) -> None:
+    def __init__(
+        self,
+        write: Writer[T, R],
+        *,
+        max_items: int = 32,
+        writers: int = 1,
+        linger: float = 0.0,
+    ) -> None:
         self._write = write
         self._max = max_items
         self._writers = writers
+        self._linger = linger
         self._queue: list[tuple[T, asyncio.Future[R]]] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self._on_the_way = 0
+        self._arrival: asyncio.Event | None = None
+
+    def expect(self) -> Expected:
+        """Announce an arriving request (see `linger`); call `done()` once it is answered."""
+        return Expected(self)
+
+    def _wake(self) -> None:
+        if self._arrival is not None:
+            self._arrival.set()
+
+    async def _gather(self) -> None:
+        """Before a batch: wait up to `linger` while announced requests are neither queued nor
+        answered."""
+        if not self._linger:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._linger
+        while self._on_the_way > len(self._queue) and len(self._queue) < self._max:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            self._arrival = asyncio.Event()
+            try:
+                await asyncio.wait_for(self._arrival.wait(), remaining)
+            except TimeoutError:
+                return
+            finally:
+                self._arrival = None
 
     async def submit(self, item: T) -> R:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[R] = loop.create_future()
         self._queue.append((item, fut))
+        self._wake()
         # (A task of an event loop that is gone, as between test loops, doesn't count.)
         self._tasks = {t for t in self._tasks if not t.done() and t.get_loop() is loop}
         if len(self._tasks) < self._writers:
@@ -47,6 +107,7 @@ class Batcher(Generic[T, R]):
 
     async def _run(self) -> None:
         while self._queue:
+            await self._gather()
             batch, self._queue = self._queue[: self._max], self._queue[self._max :]
             items = [item for item, _ in batch]
             try:

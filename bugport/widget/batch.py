@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bugport.auth.principal import Principal
 from bugport.bug import writer
@@ -37,6 +39,7 @@ from bugport.models import IdempotencyRecord, Media, Project, WidgetKey
 from bugport.models.base import utcnow
 from bugport.widget import media_flow as widget_media
 from bugport.widget.auth import origin_refused
+from bugport.widget.cors import REPORT_PATH
 from bugport.widget_key import origins
 from bugport.widget_key.service import invalid_key, is_live, last_used_is_stale, widget_principal
 
@@ -224,9 +227,31 @@ def make_batcher(state: Any) -> Batcher[Report, Stored]:
                 out.append(exc)
         return out
 
-    # One batch in flight per process: reports that arrive meanwhile make the next, bigger batch.
-    # A second writer overlapped one batch's database wait with the next batch's redaction, but
-    # halved the batches, and a batch's fixed cost (its transaction and statements) then weighs
-    # on every report: with several processes, or a process short of CPU, one writer stored
-    # more (measured: bench/RESULTS-widget.md, session 5).
-    return Batcher(write)
+    # One batch in flight per process: reports that arrive meanwhile make the next, bigger batch,
+    # which also waits up to LINGER_S while this process is still answering the last batch or
+    # reading and checking reports (ReportsOnTheWay). A batch's fixed cost (its transaction and statements) is then spread
+    # over more reports; a second writer halved the batches instead (measured:
+    # bench/RESULTS-widget.md, session 5).
+    return Batcher(write, linger=LINGER_S)
+
+
+LINGER_S = 0.005
+
+
+class ReportsOnTheWay:
+    """Announces each widget report to the process's batcher from the moment its request arrives
+    (before the limits, the body and the key are checked) until it is answered, so the next batch
+    can wait for it (kit/batching.py, `linger`)."""
+
+    def __init__(self, app: ASGIApp, get_state: Callable[[], Any]) -> None:
+        self.app = app
+        self.get_state = get_state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != REPORT_PATH:
+            return await self.app(scope, receive, send)
+        expected = self.get_state().widget_intake.expect()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            expected.done()
