@@ -65,6 +65,11 @@ class Batcher(Generic[T, R]):
         self._on_the_way = 0
         self._arrival: asyncio.Event | None = None
 
+    @property
+    def announced(self) -> int:
+        """Announced requests not answered yet."""
+        return self._on_the_way
+
     def expect(self) -> Expected:
         """Announce an arriving request (see `linger`); call `done()` once it is answered."""
         return Expected(self)

@@ -203,3 +203,38 @@ async def test_expired_idempotency_key_is_taken_over(
     # ...and it is the key's answer from now on.
     again = await client.post(URL, json=report(title="second"), headers=h)
     assert again.json() == second.json() and again.headers["idempotent-replayed"] == "true"
+
+
+async def test_every_report_request_is_announced_until_answered(
+    client: httpx.AsyncClient, app: FastAPI, tenant_a: Tenant
+) -> None:
+    """Widget reports are announced to the batcher on arrival (a batch waits for those not yet
+    answered): stored, refused or rejected, each announcement ends with its answer, or every
+    later batch would wait for a request that is gone."""
+    key = (await make_key(client, tenant_a))["key"]
+    h = widget_headers(key)
+    intake = app.state.widget_intake
+    seen_at_submit: list[int] = []
+    submit = intake.submit
+
+    async def recording_submit(item: Any) -> Any:
+        seen_at_submit.append(intake.announced)
+        return await submit(item)
+
+    intake.submit = recording_submit
+    try:
+        bodies = [report(title=f"together {i}") for i in range(5)]
+        answers = await submit_all(client, bodies, h)
+    finally:
+        del intake.submit
+    assert len(seen_at_submit) == 5 and min(seen_at_submit) >= 1
+    assert [r.status_code for r in answers] == [201] * 5
+    assert len({r.json()["key"] for r in answers}) == 5
+    refused = [
+        await client.post(URL, json=report(), headers={**h, "Origin": "https://evil.example"}),
+        await client.post(URL, json={"title": ""}, headers=h),
+        await client.post(URL, json=report(), headers={"Origin": h["Origin"]}),
+        await client.post(URL, content=b"x" * 600_000, headers=h),
+    ]
+    assert [r.status_code for r in refused] == [403, 422, 401, 413]
+    assert intake.announced == 0
