@@ -3,11 +3,10 @@ together by the next one.
 
 `submit(item)` queues the item and waits for its own result. A writer task takes everything
 queued (up to `max_items`), calls `write(items)` and hands each caller its result or its
-exception. Nothing waits for a timer: a lone request is written at once (a batch of one), and
-under load the batches grow by themselves — each write then costs the same few statements and one
-commit for many requests (widget intake, widget/batch.py; rate-limit budgets in Redis,
-kit/ratelimit.py). Up to `writers` batches are in
-flight at once, so one batch's database round trips overlap the next one's work.
+exception. A lone request is written at once (a batch of one), and under load the batches grow by
+themselves — each write then costs the same few statements and one commit for many requests
+(widget intake, widget/batch.py; rate-limit budgets in Redis, kit/ratelimit.py). Up to `writers`
+batches are in flight at once, so one batch's database round trips overlap the next one's work.
 
 `linger`: the caller announces each request with `expect()` when it arrives and closes the
 announcement when it is answered. A writer about to start a batch waits, up to `linger` seconds,
