@@ -1,6 +1,7 @@
 """Widget intake throughput over HTTP on PostgreSQL, against the stack's ceiling, in one run.
 
-    .venv/bin/python bench/widget_bench.py [--duration 20] [--connections 16] [--cpu-per-process 0.5]
+    .venv/bin/python bench/widget_bench.py [--duration 20] [--connections 16]
+        [--cpu-per-process 0.5]
 
 What it does (everything on loopback; bounded in time; stops by itself):
 1. A fresh PostgreSQL database, migrated; BugPort started with uvicorn (uvloop, httptools, no

@@ -9,9 +9,9 @@ The human key comes from the project's counter, bumped under its row lock, held 
 keys have no gaps or duplicates and a rollback gives the numbers back. On PostgreSQL the rows (the
 bugs and their captures: console and network entries, one document per report) go in first,
 unnumbered, in one statement; then ONE statement takes the counter locks, numbers the bugs,
-writes their `created` entries and completes the idempotent replies. Only that statement and the commit run under the lock, so many writers can fill one busy
-project at once. SQLite writers take turns anyway (BEGIN IMMEDIATE): there, rows are numbered
-before they are inserted."""
+writes their `created` entries and completes the idempotent replies. Only that statement and the
+commit run under the lock, so many writers can fill one busy project at once. SQLite writers take
+turns anyway (BEGIN IMMEDIATE): there, rows are numbered before they are inserted."""
 
 from __future__ import annotations
 

@@ -117,10 +117,17 @@ class Keyset:
     def page(
         self, rows: list[Any], key: bytes, params: PageParams, values_of: Any
     ) -> tuple[list[Any], str | None]:
-        if len(rows) <= params.limit:
-            return rows, None
-        rows = rows[: params.limit]
-        return rows, encode_cursor(key, self.kind, list(values_of(rows[-1])))
+        return _cut(self.kind, rows, key, params, lambda r: list(values_of(r)))
+
+
+def _cut(
+    kind: str, rows: list[T], key: bytes, params: PageParams, values_of: Callable[[T], list[Any]]
+) -> tuple[list[T], str | None]:
+    """The page out of up to limit + 1 rows, with the cursor after its last row if more follow."""
+    if len(rows) <= params.limit:
+        return rows, None
+    rows = rows[: params.limit]
+    return rows, encode_cursor(key, kind, values_of(rows[-1]))
 
 
 def page_in_order(
@@ -133,10 +140,7 @@ def page_in_order(
         if not isinstance(after, int):
             raise InvalidCursor()
         items = [i for i in items if position(i) > after]
-    if len(items) <= params.limit:
-        return items, None
-    items = items[: params.limit]
-    return items, encode_cursor(key, kind, [position(items[-1])])
+    return _cut(kind, items, key, params, lambda i: [position(i)])
 
 
 def signing_key(request: Request) -> bytes:

@@ -229,9 +229,9 @@ def make_batcher(state: Any) -> Batcher[Report, Stored]:
 
     # One batch in flight per process: reports that arrive meanwhile make the next, bigger batch,
     # which also waits up to LINGER_S while this process is still answering the last batch or
-    # reading and checking reports (ReportsOnTheWay). A batch's fixed cost (its transaction and statements) is then spread
-    # over more reports; a second writer halved the batches instead (measured:
-    # bench/RESULTS-widget.md, session 5).
+    # reading and checking reports (ReportsOnTheWay). A batch's fixed cost (its transaction and
+    # statements) is then spread over more reports; a second writer halved the batches instead
+    # (measured: bench/RESULTS-widget.md, session 5).
     return Batcher(write, linger=LINGER_S)
 
 

@@ -58,6 +58,18 @@ NETWORK_FIELDS: dict[str, Any] = {
     "started_at": Stamp,
 }
 STAMPS = ("timestamp", "started_at")
+_NULLABLE = {
+    "logs": {"stack", "timestamp", "source"},
+    "network": {
+        "status",
+        "request_size",
+        "response_size",
+        "request_body",
+        "response_body",
+        "error",
+        "started_at",
+    },
+}
 KINDS = {"logs": ("bug_logs", LOG_FIELDS), "network": ("bug_network", NETWORK_FIELDS)}
 OWNER: dict[str, Any] = {"bug_id": sa.Uuid(), "workspace_id": sa.Uuid(), "project_id": sa.Uuid()}
 
@@ -207,19 +219,6 @@ def _old_tables() -> None:
             sa.PrimaryKeyConstraint("bug_id", "position", name=op.f(f"pk_{name}")),
         )
 
-
-_NULLABLE = {
-    "logs": {"stack", "timestamp", "source"},
-    "network": {
-        "status",
-        "request_size",
-        "response_size",
-        "request_body",
-        "response_body",
-        "error",
-        "started_at",
-    },
-}
 
 # As migration 0011 made it.
 PG_TRIGGER = [
