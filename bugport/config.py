@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     widget_max_report_bytes: int = 524_288
     # Longest grace period a rotated widget key may keep working.
     widget_key_max_grace_days: int = 30
-    # Where GET /widget.js reads the built widget from (default: widget/dist/bugport-widget.js).
+    # Where GET /widget.js reads the built widget from (default: bugport/web/widget/bugport-widget.js).
     widget_script_path: Path | None = None
 
     cors_origins: list[str] = Field(default_factory=list)

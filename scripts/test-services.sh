@@ -38,10 +38,6 @@ if [ ! -x /usr/bin/chromium ]; then
   echo "==> installing Debian's chromium for the widget's browser tests" >&2
   apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 fi
-# GET /widget.js serves widget/dist/bugport-widget.js, built here from the committed lockfile.
-if command -v npm >/dev/null 2>&1; then
-  echo "==> building the widget (widget/)" >&2
-  (cd widget && npm ci --no-audit --no-fund --loglevel=error >/dev/null && npm run build --silent >/dev/null)
-else
-  echo "==> npm not found: the widget is not built; its tests will fail under CI" >&2
-fi
+# The front ends (widget/, dashboard/, extension/) are built from their committed lockfiles into
+# bugport/web/, where `bugport serve` reads them; a build that is current is skipped.
+scripts/build-web.sh

@@ -14,7 +14,8 @@ from bugport.widget.schemas import WidgetCheck
 router = APIRouter(prefix="/widget", tags=["widget"])
 script_router = APIRouter(tags=["widget"], include_in_schema=False)
 
-DEFAULT_SCRIPT = Path(__file__).resolve().parents[2] / "widget" / "dist" / "bugport-widget.js"
+# Built by scripts/build-web.sh (which `./dev serve` and `./dev test` run) and shipped in the wheel.
+DEFAULT_SCRIPT = Path(__file__).resolve().parents[1] / "web" / "widget" / "bugport-widget.js"
 
 
 @router.post(
@@ -36,7 +37,7 @@ def _script(path: Path) -> bytes:
         mtime = path.stat().st_mtime
     except FileNotFoundError as exc:
         raise NotFound(
-            "The widget script is not built on this server (run `npm ci && npm run build` in widget/)."
+            "The widget script is not built on this server (run `scripts/build-web.sh widget`, or `./dev serve`)."
         ) from exc
     hit = _cache.get(path)
     if hit is None or hit[0] != mtime:

@@ -12,7 +12,7 @@ from tests.conftest import assert_error, client_for, make_settings
 
 def built() -> Path:
     assert DEFAULT_SCRIPT.exists(), (
-        "widget/dist/bugport-widget.js is missing: run `npm ci && npm run build` in widget/ "
+        "bugport/web/widget/bugport-widget.js is missing: run `scripts/build-web.sh widget` "
         "(scripts/test-services.sh does it)"
     )
     return DEFAULT_SCRIPT
@@ -36,5 +36,5 @@ async def test_widget_js_missing_build_is_a_clear_404(backend_url, tmp_path) -> 
     app = create_app(make_settings(backend_url[1], tmp_path, widget_script_path=tmp_path / "x.js"))
     async with client_for(app) as c:
         err = assert_error(await c.get("/widget.js"), 404, "not_found")
-        assert "npm run build" in err["message"]
+        assert "scripts/build-web.sh widget" in err["message"]
     await app.state.engine.dispose()
