@@ -21,6 +21,8 @@ from bugport.bug.schemas import (
     BugCreate,
     BugExport,
     BugUpdate,
+    BulkResult,
+    BulkUpdate,
     Comment,
     CommentCreate,
     CommentUpdate,
@@ -134,6 +136,24 @@ async def list_bugs(
     )
     rows, nxt = await service.list_bugs(session, principal, filters, signing_key(request), paging)
     return _json(Page[Bug](data=[Bug.of(b) for b in rows], next_cursor=nxt))
+
+
+@router.patch(
+    "",
+    response_model=BulkResult,
+    summary="Update up to 100 bugs at once (member); per-bug activity, one transaction",
+    description="`changes` applies to every id: `status`, `severity`, `priority`, `assignee_id` "
+    "(`null` unassigns) and `labels` as `{set: [...]}` or `{add: [...], remove: [...]}`. "
+    "Each id is scoped like `PATCH /v1/bugs/{bug_id}`: ids the credential can't see come back in "
+    "`not_found` and nothing happens to them. A visible bug the caller may not edit (viewer) "
+    "refuses the whole request with 403; any error leaves every bug unchanged.",
+)
+async def bulk_update_bugs(body: BulkUpdate, principal: BugsWrite, session: Session) -> Response:
+    bugs, missing = await service.bulk_update(session, principal, body)
+    return Response(
+        BulkResult(data=[Bug.of(b) for b in bugs], not_found=missing).model_dump_json(),
+        media_type="application/json",
+    )
 
 
 @router.get("/{bug_id}", response_model=Bug, summary="Get a bug")

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
 from bugport.kit.schemas import InputModel, OutputModel
 from bugport.kit.timestamps import Timestamp
@@ -176,6 +176,45 @@ class BugUpdate(InputModel):
     labels: Labels | None = None
     repro_steps: str | None = Field(default=None, max_length=20_000)
     metadata: BoundedJSON | None = None
+
+
+MAX_BULK_IDS = 100
+
+
+class LabelsChange(InputModel):
+    """Bulk label edit: `set` replaces the list; or `add`/`remove` edit each bug's own list."""
+
+    set: Labels | None = None
+    add: Labels = Field(default_factory=list)
+    remove: Labels = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _set_alone(self) -> LabelsChange:
+        if self.set is not None and (self.add or self.remove):
+            raise ValueError("send either `set`, or `add`/`remove`, not both")
+        return self
+
+
+class BulkChanges(InputModel):
+    """The triage fields a bulk edit may change (title/description stay per bug)."""
+
+    status: Status | None = None
+    severity: Severity | None = None
+    priority: Priority | None = None
+    assignee_id: uuid.UUID | None = Field(default=None, description="`null` unassigns.")
+    labels: LabelsChange | None = None
+
+
+class BulkUpdate(InputModel):
+    ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_BULK_IDS)
+    changes: BulkChanges
+
+
+class BulkResult(OutputModel):
+    data: list[Bug] = Field(description="The visible bugs, as they are after the change.")
+    not_found: list[uuid.UUID] = Field(
+        description="Ids that don't exist or aren't visible to this credential: nothing changed."
+    )
 
 
 class Reporter(OutputModel):

@@ -20,11 +20,13 @@ from bugport.auth.principal import Principal
 from bugport.bug import activity, repository, writer
 from bugport.bug.schemas import (
     MAX_ENTRY_BYTES,
+    MAX_LABELS,
     MAX_LOGS_BYTES,
     MAX_NETWORK_BYTES,
     SEVERITY_RANK,
     BugData,
     BugUpdate,
+    BulkUpdate,
     ReportContent,
 )
 from bugport.errors import NotFound, PayloadTooLarge, ValidationFailed
@@ -203,6 +205,71 @@ async def update_bug(
             raise ValidationFailed(f"body.{name}", f"{name} can't be null.")
     if not changes:
         return bug
+    await _apply(session, principal, bug, changes)
+    await session.flush()
+    return bug
+
+
+async def bulk_update(
+    session: AsyncSession, principal: Principal, body: BulkUpdate
+) -> tuple[list[Bug], list[uuid.UUID]]:
+    """Apply one set of triage changes to up to 100 bugs in the request's one transaction.
+    Each id is scoped as the single PATCH scopes it: an id the caller can't see is only reported
+    back (never a 404 for the batch, never a hint that it exists); a visible bug in a workspace
+    where the caller may not write refuses the whole batch (403) so nothing half-applies."""
+    changes = body.changes.model_dump(exclude_unset=True)
+    for name, value in changes.items():
+        if value is None and name != "assignee_id":
+            raise ValidationFailed(f"body.changes.{name}", f"{name} can't be null.")
+    ids = list(dict.fromkeys(body.ids))
+    # Locked in id order: two overlapping bulk edits can't deadlock each other.
+    stmt = authz.visible(principal, Bug).where(Bug.id.in_(ids)).order_by(Bug.id).with_for_update()
+    bugs = list((await session.execute(stmt)).scalars())
+    found = {b.id for b in bugs}
+    for workspace_id in dict.fromkeys(b.workspace_id for b in bugs):
+        await authz.require_role(session, principal, workspace_id, "bug.write")
+        if changes.get("assignee_id") is not None:
+            try:
+                await _check_assignee(session, workspace_id, changes["assignee_id"])
+            except ValidationFailed:
+                raise ValidationFailed(
+                    "body.changes.assignee_id",
+                    "The assignee must be a member of every selected bug's workspace.",
+                ) from None
+    label_change = changes.pop("labels", None)
+    for bug in bugs:
+        per_bug = dict(changes)
+        if label_change is not None:
+            per_bug["labels"] = _edit_labels(bug.labels or [], label_change)
+        # The assignee was checked once per workspace above, not again per bug.
+        await _apply(session, principal, bug, per_bug, assignee_checked=True)
+    await session.flush()
+    by_id = {b.id: b for b in bugs}
+    return [by_id[i] for i in ids if i in by_id], [i for i in ids if i not in found]
+
+
+def _edit_labels(current: list[str], change: dict[str, Any]) -> list[str]:
+    if change.get("set") is not None:
+        return list(change["set"])
+    remove = set(change.get("remove") or [])
+    out = [x for x in current if x not in remove]
+    out += [x for x in change.get("add") or [] if x not in out]
+    if len(out) > MAX_LABELS:
+        raise ValidationFailed(
+            "body.changes.labels", f"A bug may carry {MAX_LABELS} labels; this edit exceeds it."
+        )
+    return out
+
+
+async def _apply(
+    session: AsyncSession,
+    principal: Principal,
+    bug: Bug,
+    changes: dict[str, Any],
+    *,
+    assignee_checked: bool = False,
+) -> None:
+    """Set the changed fields of one visible, writable bug and record one activity per change."""
     project = await session.get(Project, bug.project_id)
     assert project is not None
     red = writer.redactor_for(project)
@@ -214,7 +281,8 @@ async def update_bug(
     if "severity" in changes:
         bug.severity_rank = SEVERITY_RANK[bug.severity]
     if "assignee_id" in changes and changes["assignee_id"] != bug.assignee_id:
-        await _check_assignee(session, bug.workspace_id, changes["assignee_id"])
+        if not assignee_checked:
+            await _check_assignee(session, bug.workspace_id, changes["assignee_id"])
         events.append(
             (
                 "assignee_changed",
@@ -265,8 +333,6 @@ async def update_bug(
         bug.updated_at = utcnow()
         for type_, payload in events:
             await activity.record(session, bug, principal, type_, payload)
-    await session.flush()
-    return bug
 
 
 # Run in the deleting transaction before a bug row goes (media gives its bytes back to the
