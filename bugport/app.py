@@ -225,6 +225,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     register_resolver(PREFIX, resolve_widget_key)
 
     app.state.mcp_running = mount_mcp(app)
+    from bugport.dashboard.serving import mount as mount_dashboard
+
+    # Last: the dashboard answers only the GETs no other route matched.
+    mount_dashboard(app, settings)
 
     # Added innermost first: a request meets RequestContext, the MCP audit log, BodyGuard, rate
     # limits, then CORS. The audit log sits outside BodyGuard and the limits to record refusals.

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     widget_key_max_grace_days: int = 30
     # Where GET /widget.js reads the built widget from (default: bugport/web/widget/bugport-widget.js).
     widget_script_path: Path | None = None
+    # Where `bugport serve` reads the built dashboard from (default: bugport/web/dashboard/).
+    dashboard_dir: Path | None = None
 
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = 1_048_576
