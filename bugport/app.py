@@ -73,6 +73,7 @@ def routers() -> list[APIRouter]:
     from bugport.billing.endpoints import router as billing
     from bugport.bug.endpoints import router as bug
     from bugport.connector.endpoints import router as connector
+    from bugport.dashboard.endpoints import router as dashboard
     from bugport.health.endpoints import router as health
     from bugport.mcp.endpoints import router as mcp
     from bugport.mcp_token.endpoints import router as mcp_token
@@ -97,6 +98,7 @@ def routers() -> list[APIRouter]:
         billing,
         bug,
         public_share,
+        dashboard,
         media,
         bug_media,
         plugin,

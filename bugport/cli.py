@@ -50,6 +50,20 @@ async def _seed_dev_user(settings: Settings, email: str, name: str | None) -> st
     return token
 
 
+def _print_signin_link(settings: Settings, host: str, port: int) -> None:
+    """The dashboard URL that signs the local dev user in: a one-time code in the fragment
+    (bugport/dashboard/signin.py), exchanged by the page through POST /v1/auth/local-signin."""
+    from bugport.dashboard import signin
+
+    if not signin.enabled(settings):
+        return
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    code = signin.issue(settings, settings.embedded_dev_user_email, "Dev User")
+    minutes = settings.signin_link_ttl_seconds // 60
+    console.print(f"\n  dashboard (signs you in once, valid {minutes} min):")
+    console.print(f"  http://{shown}:{port}/signin#code={code}\n", soft_wrap=True, highlight=False)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
@@ -79,6 +93,7 @@ def serve(
         hint = f'  try: curl -H "Authorization: Bearer $BUGPORT_TOKEN" {base}/v1/auth/me'
         console.print(hint, soft_wrap=True, highlight=False)
         console.print("  (a new token any time: bugport token --email you@example.com)")
+        _print_signin_link(settings, host, port)
     uvicorn.run(
         "bugport.server:app",
         host=host,

@@ -6,7 +6,8 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+import jwt
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 API_VERSION = "0.2.0"
@@ -34,9 +35,13 @@ class Settings(BaseSettings):
     supabase_jwt_secret: str | None = None
     supabase_jwks_url: str | None = None
     supabase_url: str | None = None
+    # The project's public anon (publishable) key, handed to the dashboard by GET /v1/public/config.
+    supabase_anon_key: str | None = None
     jwks_refresh_interval_seconds: int = 300
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=60)
     dev_token_ttl_seconds: int = 7 * 24 * 3600
+    # How long the one-time sign-in link `bugport serve` prints stays valid.
+    signin_link_ttl_seconds: int = Field(default=900, ge=30, le=24 * 3600)
 
     # Signing key for cursors, local storage URLs and OAuth state (generated in embedded mode)
     secret_key: str | None = None
@@ -162,6 +167,22 @@ class Settings(BaseSettings):
     # Size budgets of what the MCP bridge hands an agent for one bug.
     mcp_context_max_bytes: int = Field(default=65_536, ge=4096, le=1_048_576)
     mcp_prompt_max_chars: int = Field(default=24_000, ge=2000, le=500_000)
+
+    @field_validator("supabase_anon_key")
+    @classmethod
+    def _anon_key_is_public(cls, value: str | None) -> str | None:
+        """The key is served to every browser: refuse a service key put here by mistake."""
+        if value is None:
+            return None
+        if value.startswith("sb_secret_"):
+            raise ValueError("this is a Supabase secret key; give the anon/publishable key")
+        try:
+            claims = jwt.decode(value, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            return value  # the newer sb_publishable_ keys are not JWTs
+        if claims.get("role") != "anon":
+            raise ValueError("this Supabase key is not the anon key (role must be 'anon')")
+        return value
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -175,3 +175,44 @@ def test_serve_on_embedded_defaults_prints_a_working_sign_in(tmp_path: Path) -> 
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)
+
+
+def test_serve_prints_a_one_time_dashboard_sign_in_link(tmp_path: Path) -> None:
+    """The printed dashboard URL carries a code that signs the dev user in exactly once."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BUGPORT_")}
+    proc = subprocess.Popen(
+        [str(BIN), "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert proc.stdout is not None
+        link = None
+        for line in proc.stdout:
+            link = re.search(rf"{re.escape(base)}/signin#code=([A-Za-z0-9_-]+)", line) or link
+            if link:
+                break
+        assert link, "no sign-in link printed"
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/v1/health", timeout=0.5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        r = httpx.post(f"{base}/v1/auth/local-signin", json={"code": link.group(1)})
+        assert r.status_code == 200, r.text
+        me = httpx.get(
+            f"{base}/v1/auth/me",
+            headers={"Authorization": f"Bearer {r.json()['access_token']}"},
+        )
+        assert me.status_code == 200 and me.json()["email"] == "dev@bugport.local"
+        again = httpx.post(f"{base}/v1/auth/local-signin", json={"code": link.group(1)})
+        assert again.status_code == 401 and again.json()["error"]["code"] == "invalid_token"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)

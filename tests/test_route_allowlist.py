@@ -16,6 +16,10 @@ PUBLIC = {
     ("POST", "/v1/billing/webhooks/stripe"),  # authenticated by the Stripe-Signature header
     # The share id is the credential (192 random bits); rate limited per IP.
     ("GET", "/v1/public/share/bug/{share_id}"),
+    # The dashboard's pre-sign-in configuration (Supabase URL and its public anon key only).
+    ("GET", "/v1/public/config"),
+    # The one-time sign-in code `bugport serve` prints is the credential (256 random bits).
+    ("POST", "/v1/auth/local-signin"),
     # The built widget script for the drop-in <script> tag: public by design, holds no secret.
     ("GET", "/widget.js"),
 }
