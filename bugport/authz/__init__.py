@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport.auth.principal import Principal
 from bugport.errors import InsufficientRole, NotFound, WorkspaceForbidden
-from bugport.models import Membership
+from bugport.models import Membership, Project
 
 ROLES = ("viewer", "member", "admin", "owner")
 RANK = {r: i for i, r in enumerate(ROLES)}
@@ -77,9 +77,7 @@ def visible(principal: Principal, model: Any) -> Select[Any]:
         # Widget keys read nothing; they write only to their own project.
         return select(model).where(false())
     stmt = select(model).where(model.workspace_id.in_(workspace_ids(principal)))
-    if principal.project_ids is not None and hasattr(model, "project_id"):
-        stmt = stmt.where(model.project_id.in_(principal.project_ids))
-    return stmt
+    return _within_projects(principal, model, stmt)
 
 
 async def visible_resolved(session: AsyncSession, principal: Principal, model: Any) -> Select[Any]:
@@ -91,8 +89,19 @@ async def visible_resolved(session: AsyncSession, principal: Principal, model: A
         return select(model).where(false())
     ids = list((await session.execute(workspace_ids(principal))).scalars())
     stmt = select(model).where(model.workspace_id.in_(ids))
-    if principal.project_ids is not None and hasattr(model, "project_id"):
-        stmt = stmt.where(model.project_id.in_(principal.project_ids))
+    return _within_projects(principal, model, stmt)
+
+
+def _within_projects(principal: Principal, model: Any, stmt: Select[Any]) -> Select[Any]:
+    """A project restriction narrows project-owned rows by their project and `Project` itself by
+    its own id: without the latter, every check that fetches a target project through `visible`
+    (creating a bug, say) would let any project of the workspace through."""
+    if principal.project_ids is None:
+        return stmt
+    if model is Project:
+        return stmt.where(Project.id.in_(principal.project_ids))
+    if hasattr(model, "project_id"):
+        return stmt.where(model.project_id.in_(principal.project_ids))
     return stmt
 
 

@@ -28,8 +28,6 @@ class ListProjectsInput(InputModel):
 )
 async def list_projects(ctx: ToolContext, args: ListProjectsInput) -> dict[str, Any]:
     stmt = authz.visible(ctx.principal, Project)
-    if ctx.principal.project_ids is not None:
-        stmt = stmt.where(Project.id.in_(ctx.principal.project_ids))
     stmt = stmt.order_by(Project.created_at, Project.id).limit(args.limit)
     rows = (await ctx.session.execute(stmt)).scalars().all()
     return {
@@ -58,8 +56,6 @@ class GetProjectInput(InputModel):
 )
 async def get_project(ctx: ToolContext, args: GetProjectInput) -> dict[str, Any]:
     stmt = authz.visible(ctx.principal, Project).where(Project.id == args.project_id)
-    if ctx.principal.project_ids is not None:
-        stmt = stmt.where(Project.id.in_(ctx.principal.project_ids))
     p = (await ctx.session.execute(stmt)).scalar_one_or_none()
     if p is None:
         raise NotFound()
