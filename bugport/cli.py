@@ -53,9 +53,13 @@ async def _seed_dev_user(settings: Settings, email: str, name: str | None) -> st
 def _print_signin_link(settings: Settings, host: str, port: int) -> None:
     """The dashboard URL that signs the local dev user in: a one-time code in the fragment
     (bugport/dashboard/signin.py), exchanged by the page through POST /v1/auth/local-signin."""
-    from bugport.dashboard import signin
+    from bugport.dashboard import serving, signin
 
-    if not signin.enabled(settings):
+    # Only a built dashboard can redeem the link; without one the banner's token is the way in.
+    if (
+        not signin.enabled(settings)
+        or not ((settings.dashboard_dir or serving.DEFAULT_DIR) / "index.html").is_file()
+    ):
         return
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     code = signin.issue(settings, settings.embedded_dev_user_email, "Dev User")

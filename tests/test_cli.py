@@ -178,9 +178,14 @@ def test_serve_on_embedded_defaults_prints_a_working_sign_in(tmp_path: Path) -> 
 
 
 def test_serve_prints_a_one_time_dashboard_sign_in_link(tmp_path: Path) -> None:
-    """The printed dashboard URL carries a code that signs the dev user in exactly once."""
+    """The printed dashboard URL carries a code that signs the dev user in exactly once. The link
+    is printed only when a dashboard build is there to redeem it."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BUGPORT_")}
+    build = tmp_path / "dashboard-build"
+    build.mkdir()
+    (build / "index.html").write_text("<!doctype html><title>BugPort</title>")
+    env["BUGPORT_DASHBOARD_DIR"] = str(build)
     proc = subprocess.Popen(
         [str(BIN), "serve", "--port", str(port)],
         cwd=tmp_path,

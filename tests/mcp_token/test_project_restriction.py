@@ -46,4 +46,3 @@ async def test_create_in_another_project_of_the_workspace_is_not_found(
         "/v1/bugs", json=bug_body(tenant_a, project_id=other), headers=bearer(token)
     )
     assert r.status_code == 201, r.text
-
