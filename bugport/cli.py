@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import jwt
@@ -48,6 +51,18 @@ async def _seed_dev_user(settings: Settings, email: str, name: str | None) -> st
     finally:
         await engine.dispose()
     return token
+
+
+def _this_command() -> str:
+    """The command that runs this CLI as it was started (`.venv/bin/bugport` under `./dev serve`,
+    where `bugport` is not on PATH), so the hint the banner prints runs as written."""
+    argv0 = Path(sys.argv[0])
+    if not argv0.exists() or shutil.which(argv0.name) == str(argv0.resolve()):
+        return argv0.name
+    try:
+        return str(argv0.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(argv0.resolve())
 
 
 def _print_signin_link(settings: Settings, host: str, port: int) -> None:
@@ -96,7 +111,7 @@ def serve(
         console.print(f"\nexport BUGPORT_TOKEN={token}\n", soft_wrap=True, highlight=False)
         hint = f'  try: curl -H "Authorization: Bearer $BUGPORT_TOKEN" {base}/v1/auth/me'
         console.print(hint, soft_wrap=True, highlight=False)
-        console.print("  (a new token any time: bugport token --email you@example.com)")
+        console.print(f"  (a new token any time: {_this_command()} token --email you@example.com)")
         _print_signin_link(settings, host, port)
     uvicorn.run(
         "bugport.server:app",

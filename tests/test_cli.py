@@ -149,6 +149,25 @@ def test_serve_on_embedded_defaults_prints_a_working_sign_in(tmp_path: Path) -> 
     token = re.search(r"export BUGPORT_TOKEN=(\S+)", out)
     assert token, out
     assert (tmp_path / ".bugport" / "bugport.db").exists()
+    # A fresh database migrates quietly, and the banner's token hint runs exactly as printed.
+    assert "moved: 0" not in out, out
+    hint = re.search(r"a new token any time: (\S+) token --email", out)
+    assert hint, out
+    minted = subprocess.run(
+        [hint.group(1), "token", "--email", "second@example.com"],
+        cwd=tmp_path,
+        # As after `./dev serve`: the virtualenv is not on PATH.
+        env={
+            **env,
+            "PATH": os.pathsep.join(
+                d for d in env.get("PATH", "").split(os.pathsep) if Path(d) != BIN.parent
+            ),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert minted.returncode == 0 and minted.stdout.count(".") == 2, minted.stderr
     # Start again on the same data dir: the printed token from the first run still works.
     proc = subprocess.Popen(
         [str(BIN), "serve", "--port", str(port)],

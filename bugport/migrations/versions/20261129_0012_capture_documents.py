@@ -161,7 +161,8 @@ def _fill(conn: sa.Connection) -> None:
             )
             done += len(documents)
             _progress(kind, done)
-        _progress(f"{kind} moved", done, last=True)
+        if done:  # a fresh database has nothing to move: say nothing
+            _progress(f"{kind} moved", done, last=True)
 
 
 def _unfill(conn: sa.Connection) -> None:
