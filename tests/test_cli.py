@@ -19,6 +19,18 @@ import pytest
 BIN = Path(sys.executable).parent / "bugport"
 
 
+def _serve(port: int, cwd: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    """`bugport serve --port N` as a user starts it, its banner and logs on one text pipe."""
+    return subprocess.Popen(
+        [str(BIN), "serve", "--port", str(port)],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
 def run(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -119,14 +131,7 @@ def test_serve_on_embedded_defaults_prints_a_working_sign_in(tmp_path: Path) -> 
     for k in list(env):
         if k.startswith("BUGPORT_"):
             del env[k]
-    proc = subprocess.Popen(
-        [str(BIN), "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = _serve(port, tmp_path, env)
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
@@ -169,14 +174,7 @@ def test_serve_on_embedded_defaults_prints_a_working_sign_in(tmp_path: Path) -> 
     )
     assert minted.returncode == 0 and minted.stdout.count(".") == 2, minted.stderr
     # Start again on the same data dir: the printed token from the first run still works.
-    proc = subprocess.Popen(
-        [str(BIN), "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = _serve(port, tmp_path, env)
     try:
         for _ in range(100):
             try:
@@ -205,14 +203,7 @@ def test_serve_prints_a_one_time_dashboard_sign_in_link(tmp_path: Path) -> None:
     build.mkdir()
     (build / "index.html").write_text("<!doctype html><title>BugPort</title>")
     env["BUGPORT_DASHBOARD_DIR"] = str(build)
-    proc = subprocess.Popen(
-        [str(BIN), "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = _serve(port, tmp_path, env)
     base = f"http://127.0.0.1:{port}"
     try:
         assert proc.stdout is not None
