@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -65,7 +66,32 @@ def _this_command() -> str:
         return str(argv0.resolve())
 
 
-def _print_signin_link(settings: Settings, host: str, port: int) -> None:
+def _served_url(host: str, port: int) -> str:
+    """The URL a browser on this machine reaches `bugport serve --host H --port P` at."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    if ":" in shown:  # an IPv6 literal
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
+def _base_url_given() -> bool:
+    return "public_base_url" in Settings().model_fields_set
+
+
+def _settings_served_at(host: str, port: int) -> Settings:
+    """Settings whose public base URL is the address actually served, unless one was given.
+
+    Every URL the API hands out (signed uploads, token issuer, MCP config, share and checkout
+    links) is built from `public_base_url`; with its default of port 8000, `serve --port 8801`
+    would point them all at a port nobody listens on. The environment is the one place the
+    uvicorn workers (separate processes importing bugport.server) read their settings from.
+    """
+    if not _base_url_given():
+        os.environ["BUGPORT_PUBLIC_BASE_URL"] = _served_url(host, port)
+    return Settings()
+
+
+def _print_signin_link(settings: Settings) -> None:
     """The dashboard URL that signs the local dev user in: a one-time code in the fragment
     (bugport/dashboard/signin.py), exchanged by the page through POST /v1/auth/local-signin."""
     from bugport.dashboard import serving, signin
@@ -76,11 +102,11 @@ def _print_signin_link(settings: Settings, host: str, port: int) -> None:
         or not ((settings.dashboard_dir or serving.DEFAULT_DIR) / "index.html").is_file()
     ):
         return
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     code = signin.issue(settings, settings.embedded_dev_user_email, "Dev User")
     minutes = settings.signin_link_ttl_seconds // 60
+    link = f"{settings.public_base_url.rstrip('/')}/signin#code={code}"
     console.print(f"\n  dashboard (signs you in once, valid {minutes} min):")
-    console.print(f"  http://{shown}:{port}/signin#code={code}\n", soft_wrap=True, highlight=False)
+    console.print(f"  {link}\n", soft_wrap=True, highlight=False)
 
 
 @app.command()
@@ -97,11 +123,11 @@ def serve(
 
     from bugport.kit.logging import configure
 
-    settings = Settings()
+    settings = _settings_served_at(host, port)
     configure(settings.log_json, settings.log_level)
     if migrate:
         asyncio.run(_migrate(settings))
-    base = f"http://{host}:{port}"
+    base = _served_url(host, port)
     console.print(f"[bold]BugPort {__version__}[/bold] (API {API_VERSION}) on {base}/v1")
     console.print(f"  database: {settings.resolved_database_url.split('@')[-1]}")
     console.print(f"  API docs: {base}/v1/docs")
@@ -112,7 +138,7 @@ def serve(
         hint = f'  try: curl -H "Authorization: Bearer $BUGPORT_TOKEN" {base}/v1/auth/me'
         console.print(hint, soft_wrap=True, highlight=False)
         console.print(f"  (a new token any time: {_this_command()} token --email you@example.com)")
-        _print_signin_link(settings, host, port)
+        _print_signin_link(settings)
     uvicorn.run(
         "bugport.server:app",
         host=host,

@@ -231,3 +231,95 @@ def test_serve_prints_a_one_time_dashboard_sign_in_link(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)
+
+
+def _wait_up(base: str) -> None:
+    for _ in range(150):
+        try:
+            if httpx.get(f"{base}/v1/health", timeout=0.5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"{base} did not come up")
+
+
+def _token(cwd: Path, env: dict[str, str]) -> str:
+    """`bugport token` for the dev user, as the banner's hint runs it (same data dir)."""
+    r = subprocess.run(
+        [str(BIN), "token", "--email", "dev@bugport.local"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def test_serve_on_another_port_hands_out_urls_on_that_port(tmp_path: Path) -> None:
+    """Without BUGPORT_PUBLIC_BASE_URL, every URL the API builds names the port actually served:
+    the printed token's issuer, a signed upload URL, the MCP client config and share links."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BUGPORT_")}
+    proc = _serve(port, tmp_path, env)
+    base = f"http://127.0.0.1:{port}"
+    out = ""
+    try:
+        _wait_up(base)
+        h = {"Authorization": f"Bearer {_token(tmp_path, env)}"}
+        with httpx.Client(base_url=base, headers=h, timeout=10) as c:
+            ws = c.post("/v1/workspaces", json={"name": "Port"}).json()
+            body = {"workspace_id": ws["id"], "name": "App", "key": "APP"}
+            project = c.post("/v1/projects", json=body).json()
+            upload = c.post(
+                "/v1/media/upload-url",
+                json={
+                    "filename": "shot.png",
+                    "content_type": "image/png",
+                    "size_bytes": 10,
+                    "kind": "screenshot",
+                    "project_id": project["id"],
+                },
+            )
+            assert upload.status_code == 201, upload.text
+            assert upload.json()["upload"]["url"].startswith(f"{base}/storage/")
+            config = c.get("/v1/mcp/config")
+            assert config.status_code == 200, config.text
+            assert config.json()["api_url"].startswith(base), config.json()
+            assert config.json()["mcp_url"].startswith(base), config.json()
+            assert ":8000" not in config.text
+            bug = c.post("/v1/bugs", json={"project_id": project["id"], "title": "t"})
+            assert bug.status_code == 201, bug.text
+            link = c.post(f"/v1/bugs/{bug.json()['id']}/share-links", json={})
+            assert link.status_code == 201, link.text
+            assert link.json()["url"].startswith(f"{base}/"), link.json()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    printed = re.search(r"export BUGPORT_TOKEN=(\S+)", out)
+    assert printed, out
+    claims = jwt.decode(printed.group(1), options={"verify_signature": False})
+    assert claims["iss"] == f"{base}/auth/v1"
+
+
+def test_a_given_public_base_url_wins_over_the_served_port(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BUGPORT_")}
+    env["BUGPORT_PUBLIC_BASE_URL"] = "https://bugs.example.com"
+    proc = _serve(port, tmp_path, env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_up(base)
+        h = {"Authorization": f"Bearer {_token(tmp_path, env)}"}
+        config = httpx.get(f"{base}/v1/mcp/config", headers=h, timeout=5)
+        assert config.status_code == 200, config.text
+        assert config.json()["api_url"].startswith("https://bugs.example.com"), config.json()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    printed = re.search(r"export BUGPORT_TOKEN=(\S+)", out)
+    assert printed, out
+    claims = jwt.decode(printed.group(1), options={"verify_signature": False})
+    assert claims["iss"] == "https://bugs.example.com/auth/v1"
