@@ -4,6 +4,7 @@ Takes (session, principal, ...); never commits (the request owns the transaction
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -159,6 +160,37 @@ async def get_bug(
 ) -> Bug:
     """A visible bug (404 otherwise); reading needs the viewer role, which every member has."""
     return await authz.fetch_visible(session, principal, Bug, bug_id, for_update=for_update)
+
+
+BUG_KEY = re.compile(r"([A-Za-z][A-Za-z0-9]{1,9})-([1-9][0-9]{0,9})")
+
+
+async def resolve_bug_ref(session: AsyncSession, principal: Principal, ref: str) -> uuid.UUID:
+    """A bug's id from its id or its human key (`APP-1`, any case), within the principal's scope:
+    an invisible key is as unknown as a key that does not exist (404)."""
+    ref = ref.strip()
+    try:
+        return uuid.UUID(ref)
+    except ValueError:
+        pass
+    m = BUG_KEY.fullmatch(ref)
+    if m is None:
+        raise ValidationFailed("bug_id", "Not a bug id (UUID) or a bug key like APP-1.")
+    stmt = (
+        authz.visible(principal, Bug)
+        .join(Project, Project.id == Bug.project_id)
+        .where(Project.key == m.group(1).upper(), Bug.number == int(m.group(2)))
+        .with_only_columns(Bug.id)
+        .limit(2)
+    )
+    ids = (await session.execute(stmt)).scalars().all()
+    if not ids:
+        raise NotFound()
+    if len(ids) > 1:  # a user in two workspaces whose projects share a key
+        raise ValidationFailed(
+            "bug_id", f"{ref} names a bug in more than one of your workspaces: use its id."
+        )
+    return ids[0]
 
 
 @dataclass

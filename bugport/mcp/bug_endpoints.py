@@ -52,7 +52,7 @@ async def get_context(
     bug_id: uuid.UUID, principal: BugsReader, session: Session, request: Request
 ) -> BugContext:
     ctx = _ctx(session, principal, request)
-    doc = await bug_tools.get_bug_context(ctx, bug_tools.BugRef(bug_id=bug_id))
+    doc = await bug_tools.get_bug_context(ctx, bug_tools.BugRef(bug_id=str(bug_id)))
     return BugContext.model_validate(doc)
 
 
@@ -65,6 +65,6 @@ async def get_prompt(
     bug_id: uuid.UUID, principal: BugsReader, session: Session, request: Request
 ) -> FixPrompt:
     ctx = _ctx(session, principal, request)
-    doc = await bug_tools.get_fix_prompt(ctx, bug_tools.BugRef(bug_id=bug_id))
+    doc = await bug_tools.get_fix_prompt(ctx, bug_tools.BugRef(bug_id=str(bug_id)))
     doc.pop("_text", None)
     return FixPrompt.model_validate(doc)

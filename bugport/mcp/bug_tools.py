@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from bugport.bug import comments as comment_service
 from bugport.bug import repository, service, writer
@@ -20,7 +20,13 @@ from bugport.mcp.fence import UNTRUSTED_NOTICE, cut
 from bugport.mcp.tools import ToolContext, tool
 from bugport.models import Bug, Project
 
-BugId = Field(description="The bug's id (UUID), as returned by list_bugs.")
+BugId = Field(
+    min_length=1,
+    max_length=64,
+    description="The bug: its id (UUID, as returned by list_bugs) or its key as people see it "
+    "(APP-1, any case).",
+    examples=["APP-1", "0b9e6c3e-6f1d-4a8e-9b2a-3c1d2e4f5a6b"],
+)
 
 
 async def _redactor(ctx: ToolContext, b: Bug) -> Redactor:
@@ -117,7 +123,23 @@ async def search_bugs(ctx: ToolContext, args: SearchBugsInput) -> dict[str, Any]
 
 
 class BugRef(InputModel):
-    bug_id: uuid.UUID = BugId
+    bug_id: str = BugId
+
+    @field_validator("bug_id")
+    @classmethod
+    def _id_or_key(cls, v: str) -> str:
+        v = v.strip()
+        try:
+            return str(uuid.UUID(v))
+        except ValueError:
+            pass
+        if service.BUG_KEY.fullmatch(v) is None:
+            raise ValueError("expected a bug id (UUID) or a bug key like APP-1")
+        return v
+
+
+async def _bug_id(ctx: ToolContext, args: BugRef) -> uuid.UUID:
+    return await service.resolve_bug_ref(ctx.session, ctx.principal, args.bug_id)
 
 
 @tool(
@@ -129,7 +151,7 @@ class BugRef(InputModel):
     input_model=BugRef,
 )
 async def get_bug(ctx: ToolContext, args: BugRef) -> dict[str, Any]:
-    b = await service.get_bug(ctx.session, ctx.principal, args.bug_id)
+    b = await service.get_bug(ctx.session, ctx.principal, await _bug_id(ctx, args))
     red = await _redactor(ctx, b)
     description, _ = cut(red.text("description", b.description), bug_context.TEXT_CHARS)
     steps, _ = cut(red.text("repro_steps", b.repro_steps), bug_context.TEXT_CHARS)
@@ -157,7 +179,7 @@ async def get_bug(ctx: ToolContext, args: BugRef) -> dict[str, Any]:
     input_model=BugRef,
 )
 async def get_bug_context(ctx: ToolContext, args: BugRef) -> dict[str, Any]:
-    b = await service.get_bug(ctx.session, ctx.principal, args.bug_id)
+    b = await service.get_bug(ctx.session, ctx.principal, await _bug_id(ctx, args))
     g = await bug_context.gather(ctx.session, ctx.principal, b)
     return bug_context.context_json(g, ctx.settings.mcp_context_max_bytes)
 
@@ -171,7 +193,7 @@ async def get_bug_context(ctx: ToolContext, args: BugRef) -> dict[str, Any]:
     input_model=BugRef,
 )
 async def get_fix_prompt(ctx: ToolContext, args: BugRef) -> dict[str, Any]:
-    b = await service.get_bug(ctx.session, ctx.principal, args.bug_id)
+    b = await service.get_bug(ctx.session, ctx.principal, await _bug_id(ctx, args))
     g = await bug_context.gather(ctx.session, ctx.principal, b)
     budget = ctx.settings.mcp_prompt_max_chars
     text, marks = bug_context.prompt_markdown(g, budget)
@@ -201,7 +223,7 @@ class LogsInput(BugRef):
     input_model=LogsInput,
 )
 async def get_logs(ctx: ToolContext, args: LogsInput) -> dict[str, Any]:
-    b = await service.get_bug(ctx.session, ctx.principal, args.bug_id)
+    b = await service.get_bug(ctx.session, ctx.principal, await _bug_id(ctx, args))
     rows, nxt = await repository.list_logs(
         ctx.session,
         b,
@@ -243,7 +265,7 @@ class NetworkInput(BugRef):
     input_model=NetworkInput,
 )
 async def get_network(ctx: ToolContext, args: NetworkInput) -> dict[str, Any]:
-    b = await service.get_bug(ctx.session, ctx.principal, args.bug_id)
+    b = await service.get_bug(ctx.session, ctx.principal, await _bug_id(ctx, args))
     rows, nxt = await repository.list_network(
         ctx.session,
         b,
@@ -319,7 +341,9 @@ async def update_bug(ctx: ToolContext, args: UpdateInput) -> dict[str, Any]:
     changes = args.model_dump(exclude_unset=True, exclude={"bug_id", "unassign"}, exclude_none=True)
     if args.unassign:
         changes["assignee_id"] = None
-    b = await service.update_bug(ctx.session, ctx.principal, args.bug_id, BugUpdate(**changes))
+    b = await service.update_bug(
+        ctx.session, ctx.principal, await _bug_id(ctx, args), BugUpdate(**changes)
+    )
     return _summary(b)
 
 
@@ -337,7 +361,9 @@ class CommentInput(BugRef):
     read_only=False,
 )
 async def add_comment(ctx: ToolContext, args: CommentInput) -> dict[str, Any]:
-    c = await comment_service.create_comment(ctx.session, ctx.principal, args.bug_id, args.body)
+    c = await comment_service.create_comment(
+        ctx.session, ctx.principal, await _bug_id(ctx, args), args.body
+    )
     return {
         "id": str(c.id),
         "bug_id": str(c.bug_id),

@@ -328,3 +328,56 @@ class TestBugRoutesWithTokens:
         ]
         assert rows[1]["arguments"] == {"status": "closed"}
         assert rows[1]["user_agent"] == "cursor/1.2"
+
+
+class TestBugKeys:
+    """Tools take the key people see (APP-1, any case) as well as the id, within scope."""
+
+    async def test_key_in_any_case_names_the_bug(
+        self, client: httpx.AsyncClient, tenant_a: Tenant
+    ) -> None:
+        bug = await planted_bug(client, tenant_a)
+        tok = await make_token(client, tenant_a.member, tenant_a.workspace_id)
+        for ref in (bug["key"], bug["key"].lower(), f" {bug['key']} ", bug["id"]):
+            r = await call(client, tok["token"], "get_bug", bug_id=ref)
+            assert r.status_code == 200, r.text
+            assert r.json()["result"]["id"] == bug["id"]
+        r = await call(
+            client, tok["token"], "update_bug", bug_id=bug["key"].lower(), status="in_progress"
+        )
+        assert r.status_code == 200, r.text
+        got = await client.get(f"/v1/bugs/{bug['id']}", headers=tenant_a.member.headers)
+        assert got.json()["status"] == "in_progress"
+        r = await call(client, tok["token"], "add_comment", bug_id=bug["key"], body="on it")
+        assert r.status_code == 200, r.text
+        r = await call(client, tok["token"], "get_logs", bug_id=bug["key"])
+        assert r.status_code == 200, r.text
+
+    async def test_unknown_invisible_and_malformed_keys(
+        self, client: httpx.AsyncClient, tenant_a: Tenant, tenant_b: Tenant
+    ) -> None:
+        theirs = await planted_bug(client, tenant_b)
+        ours = await planted_bug(client, tenant_a)
+        tok = await make_token(client, tenant_a.member, tenant_a.workspace_id)
+        # The same key exists in the other workspace: it resolves to ours, never theirs.
+        r = await call(client, tok["token"], "get_bug", bug_id=theirs["key"])
+        if theirs["key"] == ours["key"]:
+            assert r.json()["result"]["id"] == ours["id"]
+        else:
+            assert_error(r, 404, "not_found")
+        number = int(ours["key"].rsplit("-", 1)[1])
+        missing = f"{ours['key'].rsplit('-', 1)[0]}-{number + 1000}"
+        assert_error(await call(client, tok["token"], "get_bug", bug_id=missing), 404, "not_found")
+        r = await call(client, tok["token"], "get_bug", bug_id="not a key")
+        err = assert_error(r, 422, "validation_error")
+        assert "APP-1" in json.dumps(err)
+        other = await make_token(client, tenant_b.member, tenant_b.workspace_id)
+        r = await call(client, other["token"], "update_bug", bug_id=ours["id"], status="closed")
+        assert_error(r, 404, "not_found")
+
+    async def test_tool_schema_says_so(self, client: httpx.AsyncClient, tenant_a: Tenant) -> None:
+        r = await client.get("/v1/mcp/tools", headers=tenant_a.viewer.headers)
+        tools = {t["name"]: t for t in r.json()["data"]}
+        for name in ("get_bug", "update_bug", "add_comment", "get_network"):
+            prop = tools[name]["input_schema"]["properties"]["bug_id"]
+            assert prop["type"] == "string" and "APP-1" in prop["description"], prop
