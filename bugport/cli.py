@@ -223,15 +223,30 @@ def mcp(
             help="A bp_mcp_ token (prefer the environment variable: flags show up in `ps`).",
         ),
     ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Log requests and protocol messages (stderr).")
+    ] = False,
 ) -> None:
     """Run the MCP server on stdio for an AI assistant; tools call the API's MCP bridge."""
-    from bugport.kit.crypto import token_is_well_formed
-    from bugport.mcp.server import stdio_server
+    import logging
 
+    from bugport.kit.crypto import token_is_well_formed
+    from bugport.mcp.server import preflight, stdio_server
+
+    # stdout belongs to the MCP protocol: everything else goes to stderr, and little of it.
+    level = logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
+    for name in ("httpx", "httpcore", "mcp"):
+        logging.getLogger(name).setLevel(level)
     if not token or not token_is_well_formed(token, "bp_mcp_"):
-        # stdout belongs to the MCP protocol: complain on stderr only.
         console.print("[red]Set BUGPORT_MCP_TOKEN to a bp_mcp_ token (see docs/mcp.md).[/red]")
         raise typer.Exit(2)
+    problem = preflight(api_url, token)
+    if problem:
+        console.print(f"bugport mcp: {problem}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
     stdio_server(api_url, token).run("stdio")
 
 

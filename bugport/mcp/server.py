@@ -85,10 +85,12 @@ class BridgeServer(MCPServer):
     async def _handle_list_tools(
         self, ctx: Any, params: PaginatedRequestParams | None
     ) -> ListToolsResult:
-        async with await self._client(ctx) as client:
-            r = await client.get("/v1/mcp/tools")
         try:
-            _raise_for(r)
+            async with await self._client(ctx) as client:
+                r = await client.get("/v1/mcp/tools")
+                _raise_for(r)
+        except httpx.HTTPError as exc:
+            raise MCPError(BRIDGE_REFUSED, unreachable(str(client.base_url), exc)) from exc
         except BridgeError as exc:
             # A protocol-level error the client can read (an exception here would be masked).
             raise MCPError(BRIDGE_REFUSED, str(exc)) from exc
@@ -114,7 +116,9 @@ class BridgeServer(MCPServer):
                 )
             _raise_for(r)
         except (BridgeError, httpx.HTTPError) as exc:
-            msg = str(exc) if isinstance(exc, BridgeError) else "The BugPort API is unreachable."
+            msg = (
+                str(exc) if isinstance(exc, BridgeError) else unreachable(str(client.base_url), exc)
+            )
             return CallToolResult(content=[TextContent(type="text", text=msg)], is_error=True)
         body = r.json()
         result: dict[str, Any] = body["result"]
@@ -127,10 +131,52 @@ class BridgeServer(MCPServer):
         return None  # the bridge validates arguments
 
 
-def stdio_server(api_url: str, token: str, timeout: float = 30.0) -> BridgeServer:
+def unreachable(url: str, exc: httpx.HTTPError) -> str:
+    """One line naming the API URL and why it could not be used."""
+    if isinstance(exc, httpx.TimeoutException):
+        cause = "timed out"
+    elif isinstance(exc, httpx.ConnectError):
+        cause = f"could not connect ({exc or 'connection refused'})"
+    else:
+        cause = f"{type(exc).__name__}: {exc}"
+    return f"The BugPort API at {url.rstrip('/')} is unreachable: {cause}."
+
+
+def _origin(api_url: str) -> str:
     base = api_url.rstrip("/")
-    if base.endswith("/v1"):
-        base = base[:-3]
+    return base[:-3] if base.endswith("/v1") else base
+
+
+def preflight(api_url: str, token: str, timeout: float = 10.0) -> str | None:
+    """Before speaking MCP on stdio: is the API there, and does it take this token? Returns the
+    one line to print when not (None when all is well)."""
+    base = _origin(api_url)
+    headers = {"User-Agent": f"bugport-mcp/{__version__} (stdio)"}
+    try:
+        with httpx.Client(base_url=base, timeout=timeout, headers=headers) as client:
+            health = client.get("/v1/health")
+            if health.status_code != 200:
+                return (
+                    f"The BugPort API at {api_url} is not usable: /v1/health answered "
+                    f"HTTP {health.status_code} (is BUGPORT_API_URL the API's /v1 URL?)."
+                )
+            tools = client.get("/v1/mcp/tools", headers={"Authorization": f"Bearer {token}"})
+    except httpx.HTTPError as exc:
+        return unreachable(api_url, exc)
+    if tools.status_code == 200:
+        return None
+    try:
+        err = tools.json()["error"]
+        why = f"{err['code']}: {err['message']}"
+    except (ValueError, KeyError, TypeError):
+        why = f"HTTP {tools.status_code}"
+    if tools.status_code in (401, 403):
+        return f"The BugPort API at {api_url} refused BUGPORT_MCP_TOKEN: {why}"
+    return f"The BugPort API at {api_url} failed to list tools: {why}"
+
+
+def stdio_server(api_url: str, token: str, timeout: float = 30.0) -> BridgeServer:
+    base = _origin(api_url)
 
     async def client_for(ctx: Any) -> httpx.AsyncClient:
         return httpx.AsyncClient(

@@ -3,7 +3,10 @@ API server) and Streamable HTTP (/mcp on the live server)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -14,10 +17,11 @@ import httpx2
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
-from mcp import Client, MCPError, StdioServerParameters
+from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.fixtures.live import LiveServer
+from tests.fixtures.live_browser import free_port
 from tests.fixtures.mcp import bearer, expire_token, make_token
 from tests.fixtures.users import Tenant
 from tests.mcp.bug_seed import CONSOLE_ERROR, SECRET, planted_bug
@@ -184,15 +188,83 @@ async def test_stdio_revoked_and_expired(
     )
     await expire_token(app, expired["id"])
     for tok, code in ((revoked, "invalid_token"), (expired, "token_expired")):
-        async with stdio(live, tok["token"]) as mcp:
-            res = await mcp.call_tool("list_projects", {})
-            assert res.is_error and f"401 {code}" in res.content[0].text
-            with pytest.raises(MCPError) as info:
-                await mcp.list_tools()
-            assert code in str(info.value)
+        # Checked before any MCP is spoken: one line on stderr naming the API and the cause.
+        r = await run_stdio(live, tok["token"], b"")
+        assert r.returncode == 1, r
+        (line,) = r.stderr.decode().strip().splitlines()
+        assert f"{live.base_url}/v1" in line and "refused BUGPORT_MCP_TOKEN" in line, line
+        assert code in line, line
         rows = await _audit(client, tenant_a, tok["id"])
         assert rows and all((e["status"], e["error_code"]) == (401, code) for e in rows)
-        assert any(e["tool"] == "list_projects" for e in rows)
+
+
+async def run_stdio(
+    live: LiveServer | None, token: str, stdin: bytes, *args: str, api_url: str | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    env = {
+        **os.environ,
+        "BUGPORT_API_URL": api_url or f"{live.base_url}/v1",  # type: ignore[union-attr]
+        "BUGPORT_MCP_TOKEN": token,
+    }
+    proc = await asyncio.create_subprocess_exec(
+        BUGPORT,
+        "mcp",
+        *args,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(stdin), timeout=60)
+    assert proc.returncode is not None
+    return subprocess.CompletedProcess(["bugport", "mcp"], proc.returncode, out, err)
+
+
+def _rpc(*messages: dict[str, Any]) -> bytes:
+    return b"".join(json.dumps(m).encode() + b"\n" for m in messages)
+
+
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "test", "version": "1"},
+    },
+}
+
+
+async def test_stdio_unreachable_api_is_one_line() -> None:
+    from bugport.kit.crypto import generate_token
+
+    dead = f"http://127.0.0.1:{free_port()}/v1"
+    r = await run_stdio(None, generate_token("bp_mcp_"), _rpc(INIT), api_url=dead)
+    assert r.returncode == 1 and r.stdout == b"", r
+    (line,) = r.stderr.decode().strip().splitlines()
+    assert dead in line and "unreachable" in line and "could not connect" in line, line
+
+
+async def test_stdio_is_quiet_on_success_and_verbose_on_request(
+    live: LiveServer, client: httpx.AsyncClient, tenant_a: Tenant
+) -> None:
+    tok = await make_token(client, tenant_a.member, tenant_a.workspace_id)
+    session = _rpc(
+        INIT,
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "list_projects", "arguments": {}},
+        },
+    )
+    r = await run_stdio(live, tok["token"], session)
+    assert b'"id":2' in r.stdout.replace(b" ", b""), r
+    assert r.stderr.decode().strip() == "", r.stderr.decode()
+    loud = await run_stdio(live, tok["token"], session, "--verbose")
+    assert "HTTP Request" in loud.stderr.decode(), loud.stderr.decode()
 
 
 async def test_http_revoked_and_expired(
