@@ -290,8 +290,9 @@ class Bug(OutputModel):
         )
 
 
-class LogEntry(OutputModel):
-    id: uuid.UUID
+class PublicLogEntry(OutputModel):
+    """A console entry as a share link shows it: no internal id."""
+
     position: int
     level: LogLevel
     message: str
@@ -301,8 +302,13 @@ class LogEntry(OutputModel):
     source: str | None
 
 
-class NetworkEntry(OutputModel):
+class LogEntry(PublicLogEntry):
     id: uuid.UUID
+
+
+class PublicNetworkEntry(OutputModel):
+    """A captured request as a share link shows it: no internal id."""
+
     position: int
     method: str
     url: str
@@ -317,6 +323,10 @@ class NetworkEntry(OutputModel):
     response_body: str | None
     error: str | None
     started_at: Timestamp | None
+
+
+class NetworkEntry(PublicNetworkEntry):
+    id: uuid.UUID
 
 
 class CommentCreate(InputModel):
@@ -395,6 +405,19 @@ class ShareLink(OutputModel):
     active: bool
 
 
+class PublicMedia(OutputModel):
+    """A ready screenshot, video or attachment on a share link. `url` and `thumbnail_url` are
+    share routes that redirect to a short-lived signed URL of the file, so the view itself holds
+    no storage key or id."""
+
+    kind: str
+    filename: str
+    content_type: str
+    size_bytes: int | None
+    url: str
+    thumbnail_url: str | None
+
+
 class PublicBug(OutputModel):
     """What a share link shows (docs/api.md, "Public share"): no reporter, assignee, metadata,
     comments, activity or workspace ids."""
@@ -411,6 +434,6 @@ class PublicBug(OutputModel):
     repro_steps: str | None
     created_at: Timestamp
     updated_at: Timestamp
-    logs: list[LogEntry]
-    network: list[NetworkEntry]
-    media: list[dict[str, Any]]
+    logs: list[PublicLogEntry]
+    network: list[PublicNetworkEntry]
+    media: list[PublicMedia]

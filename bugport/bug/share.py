@@ -15,11 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bugport import authz
 from bugport.auth.principal import Principal
 from bugport.bug import activity, captures, service
-from bugport.bug.export import media_links
-from bugport.bug.schemas import LogEntry, NetworkEntry, PublicBug
+from bugport.bug.schemas import PublicBug, PublicLogEntry, PublicMedia, PublicNetworkEntry
 from bugport.errors import NotFound, ValidationFailed
 from bugport.kit.pagination import Keyset, PageParams
-from bugport.models import Bug, ShareLink
+from bugport.models import Bug, Media, ShareLink
 from bugport.models.base import utcnow
 
 LINKS = Keyset("share_links", [(ShareLink.created_at, True), (ShareLink.id, True)])
@@ -100,24 +99,42 @@ async def revoke_link(
     await session.flush()
 
 
-async def public_view(session: AsyncSession, share_id: str) -> PublicBug:
-    """No principal: the share id is the credential. Only the fields in PublicBug leave."""
+async def _active_link(session: AsyncSession, share_id: str) -> tuple[ShareLink, Bug]:
     link = (
         await session.execute(select(ShareLink).where(ShareLink.share_id == share_id))
     ).scalar_one_or_none()
-    now = utcnow()
-    if link is None or not is_active(link, now):
+    if link is None or not is_active(link):
         raise NotFound()
     bug = await session.get(Bug, link.bug_id)
     if bug is None:
         raise NotFound()
+    return link, bug
+
+
+async def _ready_media(session: AsyncSession, bug: Bug) -> list[Media]:
+    stmt = (
+        select(Media)
+        .where(Media.bug_id == bug.id, Media.status == "ready")
+        .order_by(Media.created_at, Media.id)
+        .limit(MAX_PUBLIC_MEDIA)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+MAX_PUBLIC_MEDIA = 50
+
+
+async def public_view(session: AsyncSession, share_id: str, base_url: str) -> PublicBug:
+    """No principal: the share id is the credential. Only the fields in PublicBug leave."""
+    link, bug = await _active_link(session, share_id)
     await session.execute(
         update(ShareLink)
         .where(ShareLink.id == link.id)
-        .values(view_count=ShareLink.view_count + 1, last_viewed_at=now)
+        .values(view_count=ShareLink.view_count + 1, last_viewed_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     logs, network = await captures.all_entries(session, bug.id)
+    files = f"{base_url.rstrip('/')}/v1/public/share/bug/{share_id}/media"
     return PublicBug(
         key=bug.key,
         title=bug.title,
@@ -131,7 +148,35 @@ async def public_view(session: AsyncSession, share_id: str) -> PublicBug:
         repro_steps=bug.repro_steps,
         created_at=bug.created_at,
         updated_at=bug.updated_at,
-        logs=[LogEntry.model_validate(x) for x in logs],
-        network=[NetworkEntry.model_validate(x) for x in network],
-        media=await media_links(session, bug, public=True),
+        logs=[PublicLogEntry.model_validate(x) for x in logs],
+        network=[PublicNetworkEntry.model_validate(x) for x in network],
+        media=[
+            PublicMedia(
+                kind=m.kind,
+                filename=m.filename,
+                content_type=m.content_type,
+                size_bytes=m.size_bytes,
+                url=f"{files}/{i}",
+                thumbnail_url=f"{files}/{i}/thumbnail"
+                if m.thumbnail_state == "ready" and m.thumbnail_key
+                else None,
+            )
+            for i, m in enumerate(await _ready_media(session, bug))
+        ],
     )
+
+
+async def public_file(
+    session: AsyncSession, share_id: str, index: int, *, thumbnail: bool
+) -> tuple[str, str | None]:
+    """(storage key, download filename) of a shared bug's index-th ready file; 404 otherwise."""
+    _, bug = await _active_link(session, share_id)
+    files = await _ready_media(session, bug)
+    if not 0 <= index < len(files):
+        raise NotFound()
+    m = files[index]
+    if thumbnail:
+        if m.thumbnail_state != "ready" or not m.thumbnail_key:
+            raise NotFound()
+        return m.thumbnail_key, None
+    return m.storage_key, m.filename
