@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 MARKER = "[REDACTED]"
+ENCODED_MARKER = "%5BREDACTED%5D"
 
 SENSITIVE_HEADERS = frozenset(
     {
@@ -293,6 +294,10 @@ class Redactor:
                 self._note(path, "query_param")
                 v, changed = MARKER, True
             out.append(f"{quote(k, safe='')}={quote(v, safe='[]') if v != MARKER else MARKER}")
+        if not changed and ENCODED_MARKER in query.upper():
+            # Already redacted by a client that percent-encoded the marker (URLSearchParams
+            # does): store the readable marker, as for everything redacted here.
+            changed = True
         return "&".join(out) if changed else query
 
     def headers(self, path: str, headers: dict[str, Any]) -> dict[str, str]:

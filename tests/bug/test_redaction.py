@@ -268,3 +268,27 @@ async def test_one_secret_line_among_plain_console_lines_is_caught(
         )
     ).json()["data"]
     assert data[20]["message"] == "nul \ufffd here"
+
+
+async def test_the_stored_marker_is_readable_in_urls(
+    client: httpx.AsyncClient, tenant_a: Tenant
+) -> None:
+    """A client that redacted already (the widget, through URLSearchParams) sends the marker
+    percent-encoded; what is stored and shown is the literal `[REDACTED]` either way."""
+    h = tenant_a.member.headers
+    encoded = "https://shop.example.com/pay?token=%5BREDACTED%5D&item=7"
+    plain = f"https://shop.example.com/pay?token={SECRET}&item=7"
+    bug = await create(
+        client,
+        tenant_a,
+        page_url=encoded,
+        network=[
+            {"method": "POST", "url": plain, "status": 500},
+            {"method": "GET", "url": encoded},
+        ],
+    )
+    assert bug["page_url"] == "https://shop.example.com/pay?token=[REDACTED]&item=7"
+    net = (await client.get(f"/v1/bugs/{bug['id']}/network", headers=h)).json()["data"]
+    assert [n["url"] for n in net] == ["https://shop.example.com/pay?token=[REDACTED]&item=7"] * 2
+    unrelated = "https://shop.example.com/search?q=%5Bbrackets%5D"
+    assert Redactor().url("page_url", unrelated) == unrelated  # only redaction rewrites a URL

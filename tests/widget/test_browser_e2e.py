@@ -69,6 +69,8 @@ async def test_report_with_screenshot_end_to_end(
     net = (await client.get(f"/v1/bugs/{bug['id']}/network", headers=h)).json()["data"]
     (pay,) = [n for n in net if "/api/pay" in n["url"]]
     assert pay["status"] == 404 and pay["method"] == "POST"
+    # The readable marker, as the docs show it: not percent-encoded by URLSearchParams.
+    assert "token=[REDACTED]&item=7" in pay["url"], pay["url"]
     assert "secret-token-123" not in str(bug) + str(net) and "sk_live_SECRET" not in str(net)
     media = (await client.get(f"/v1/bugs/{bug['id']}/media", headers=h)).json()["data"]
     assert len(media) == 1

@@ -1,6 +1,7 @@
 /** Client-side stripping of secrets, before anything leaves the page (the server redacts again). */
 
 export const MARKER = "[REDACTED]";
+const ENCODED_MARKER = encodeURIComponent(MARKER);
 
 const HEADERS = [
   "authorization",
@@ -72,7 +73,8 @@ export class Redactor {
         u.password = "";
         changed = true;
       }
-      const s = changed ? u.toString() : raw;
+      // URLSearchParams percent-encodes the brackets; store the readable marker the API uses.
+      const s = changed ? u.toString().split(ENCODED_MARKER).join(MARKER) : raw;
       return s.replace(JWT, MARKER);
     } catch {
       return raw.replace(JWT, MARKER);
