@@ -196,7 +196,4 @@ def install_error_handlers(app: FastAPI) -> None:
             request, exc.status_code, code, str(exc.detail), headers=dict(exc.headers or {})
         )
 
-    @app.exception_handler(Exception)
-    async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", extra={"request_id": request_id_of(request)})
-        return render(request, 500, "internal_error", "Internal error; quote the request id.")
+    # Unhandled exceptions end in kit/middleware.RequestContext (logged once, a clean 500).

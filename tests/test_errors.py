@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bugport.app import create_app
 from tests.conftest import assert_error, client_for, make_settings
@@ -101,3 +102,57 @@ async def test_unhandled_error_is_500_without_a_trace(tmp_path: Path) -> None:
     assert "hunter2" not in r.text and "Traceback" not in r.text
     assert err["request_id"]
     await app.state.engine.dispose()
+
+
+async def test_a_500_is_logged_once_and_keeps_the_connection(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Over a real socket: a handler that fails answers the error body with its request id, the
+    traceback is logged once, and the same keep-alive connection serves the next request."""
+    import asyncio
+    import logging
+    import threading
+
+    import uvicorn
+
+    from tests.fixtures.live_browser import free_port
+
+    app = create_app(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", tmp_path))
+
+    @app.get("/v1/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret internals: password=hunter2")
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        await asyncio.sleep(0.05)
+    caplog.set_level(logging.ERROR)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as c:
+            r = await c.get("/v1/boom")
+            err = assert_error(r, 500, "internal_error")
+            assert err["request_id"] == r.headers["x-request-id"]
+            assert "hunter2" not in r.text
+            again = await c.get("/v1/health")
+            assert again.status_code == 200
+            third = await c.get("/v1/boom")
+            assert third.status_code == 500 and (await c.get("/v1/health")).status_code == 200
+            # All four went over one connection: the pool never had to reconnect.
+            pool = c._transport._pool  # type: ignore[attr-defined]
+            assert len(pool.connections) == 1
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    tracebacks = [
+        rec for rec in caplog.records if rec.exc_info and "hunter2" in str(rec.exc_info[1])
+    ]
+    assert len(tracebacks) == 2, [r.getMessage() for r in caplog.records]
+    assert {rec.name for rec in tracebacks} == {"bugport.errors"}
+    assert "Exception in ASGI application" not in caplog.text

@@ -19,6 +19,7 @@ from bugport.kit.client_ip import client_ip
 from bugport.kit.ratelimit import LimitResult, RateLimiter
 
 access_log = logging.getLogger("bugport.access")
+error_log = logging.getLogger("bugport.errors")
 _RID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
@@ -85,11 +86,12 @@ class RequestContext:
         scope.setdefault("state", {})["request_id"] = rid
         start = time.perf_counter()
         status = 500
+        started = False
 
         async def _send(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started = message["status"], True
                 raw = [
                     (k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"
                 ]
@@ -99,6 +101,14 @@ class RequestContext:
 
         try:
             await self.app(scope, receive, _send)
+        except Exception:
+            # The one place an unhandled error ends: logged once with its traceback, answered
+            # with the error body, and not re-raised, since an exception that reaches the ASGI
+            # server makes it drop the keep-alive connection under the next request.
+            error_log.exception("unhandled error", extra={"request_id": rid})
+            if not started:
+                body = error_body(rid, "internal_error", "Internal error; quote the request id.")
+                await JSONResponse(body, status_code=500)(scope, receive, _send)
         finally:
             route = route_template(scope)
             access_log.info(
