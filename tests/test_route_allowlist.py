@@ -16,6 +16,9 @@ PUBLIC = {
     ("POST", "/v1/billing/webhooks/stripe"),  # authenticated by the Stripe-Signature header
     # The share id is the credential (192 random bits); rate limited per IP.
     ("GET", "/v1/public/share/bug/{share_id}"),
+    # The same link's files: 302 to a short-lived signed URL; the same limit and 404s.
+    ("GET", "/v1/public/share/bug/{share_id}/media/{index}"),
+    ("GET", "/v1/public/share/bug/{share_id}/media/{index}/thumbnail"),
     # The dashboard's pre-sign-in configuration (Supabase URL and its public anon key only).
     ("GET", "/v1/public/config"),
     # The one-time sign-in code `bugport serve` prints is the credential (256 random bits).

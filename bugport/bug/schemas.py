@@ -9,7 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
-from bugport.kit.schemas import InputModel, OutputModel
+from bugport.kit.schemas import CapturedInput, InputModel, OutputModel
+from bugport.kit.text import single_line
 from bugport.kit.timestamps import Timestamp
 
 Status = Literal["open", "in_progress", "resolved", "closed", "wont_fix"]
@@ -55,6 +56,7 @@ def _labels(value: list[str]) -> list[str]:
         label = label.strip()
         if not label or len(label) > 50:
             raise ValueError("each label is 1-50 characters")
+        single_line(label)
         if label not in out:
             out.append(label)
     return out
@@ -72,7 +74,7 @@ Headers = Annotated[
 Labels = Annotated[list[str], Field(max_length=MAX_LABELS), AfterValidator(_labels)]
 
 
-class Environment(InputModel):
+class Environment(CapturedInput):
     browser: str | None = Field(default=None, max_length=200)
     browser_version: str | None = Field(default=None, max_length=100)
     os: str | None = Field(default=None, max_length=200)
@@ -88,7 +90,7 @@ class Environment(InputModel):
     user_agent: str | None = Field(default=None, max_length=1000)
 
 
-class LogIn(InputModel):
+class LogIn(CapturedInput):
     level: LogLevel = "log"
     message: str = Field(max_length=10_000)
     args: list[Any] = Field(default_factory=list, max_length=20)
@@ -106,7 +108,7 @@ class LogIn(InputModel):
         return v
 
 
-class NetworkIn(InputModel):
+class NetworkIn(CapturedInput):
     method: str = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z]+$")
     url: str = Field(min_length=1, max_length=8192)
     status: int | None = Field(default=None, ge=0, le=999, description="0/null: no response.")

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bugport.errors import error_body
+from bugport.kit import text
 from bugport.kit.client_ip import client_ip
 from bugport.kit.ratelimit import LimitResult, RateLimiter
 
@@ -57,10 +58,11 @@ async def send_error(
     code: str,
     message: str,
     headers: dict[str, str] | None = None,
+    details: list[dict[str, Any]] | None = None,
 ) -> None:
     rid = _rid(scope)
     resp = JSONResponse(
-        error_body(rid, code, message),
+        error_body(rid, code, message, details),
         status_code=status,
         headers={"X-Request-ID": rid, **(headers or {})},
     )
@@ -150,14 +152,28 @@ def body_limit_for(method: str, path: str, default: int) -> int:
 
 
 class BodyGuard:
-    """415 for non-JSON bodies on /v1, 413 before parsing for bodies over the route's limit."""
+    """What every /v1 request must be before any parser sees it: a path and query without
+    control characters (422, kit/text.py's rule), a JSON body that is UTF-8 (415/400), and a body
+    within the route's limit (413)."""
 
     def __init__(self, app: ASGIApp, default_limit: int) -> None:
         self.app = app
         self.default_limit = default_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH", "DELETE"):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        if scope["path"].startswith("/v1/") and (bad := text.bad_request_text(scope)):
+            field, message = bad
+            return await send_error(
+                scope,
+                send,
+                422,
+                "validation_error",
+                "The request failed validation.",
+                details=[{"field": field, "message": message}],
+            )
+        if scope["method"] not in ("POST", "PUT", "PATCH", "DELETE"):
             return await self.app(scope, receive, send)
         method, path = scope["method"], scope["path"]
         headers = Headers(scope=scope)
@@ -166,15 +182,27 @@ class BodyGuard:
         has_body = (length is not None and length != "0") or "chunked" in headers.get(
             "transfer-encoding", ""
         )
-        if (
+        is_json = (
             has_body
             and path.startswith("/v1/")
             and not any(m == method and rx.fullmatch(path) for m, rx in _NON_JSON)
-        ):
-            ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+        )
+        if is_json:
+            raw_type = headers.get("content-type", "")
+            ctype, _, params = raw_type.partition(";")
+            ctype = ctype.strip().lower()
             if ctype != "application/json" and not ctype.endswith("+json"):
                 return await send_error(
                     scope, send, 415, "unsupported_media_type", "Send the body as application/json."
+                )
+            charset = _charset(params)
+            if charset not in (None, "utf-8", "utf8"):
+                return await send_error(
+                    scope,
+                    send,
+                    415,
+                    "unsupported_media_type",
+                    f"JSON bodies must be UTF-8 (RFC 8259); this one says charset={charset}.",
                 )
         too_large = f"The request body exceeds this route's limit of {limit} bytes."
         if length is not None:
@@ -183,10 +211,12 @@ class BodyGuard:
                     return await send_error(scope, send, 413, "payload_too_large", too_large)
             except ValueError:
                 return await send_error(scope, send, 400, "invalid_request", "Bad Content-Length.")
-            return await self.app(scope, receive, send)
+            if not is_json:
+                return await self.app(scope, receive, send)
         if not has_body:
             return await self.app(scope, receive, send)
-        # Chunked: buffer up to the limit, then replay; never hand an oversized body to a parser.
+        # Buffer up to the limit, check, then replay: an oversized or non-UTF-8 body never
+        # reaches a parser (the standard library's json.loads would guess UTF-16 from the bytes).
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -200,12 +230,38 @@ class BodyGuard:
             chunks.append(body)
             if not msg.get("more_body"):
                 break
-        replay = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+        whole = b"".join(chunks)
+        if is_json and (problem := _not_utf8_json(whole)):
+            return await send_error(scope, send, 400, "invalid_json", problem)
+        replay = [{"type": "http.request", "body": whole, "more_body": False}]
 
         async def _receive() -> Message:
             return replay.pop() if replay else await receive()
 
         await self.app(scope, _receive, send)
+
+
+def _charset(params: str) -> str | None:
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower()
+    return None
+
+
+def _not_utf8_json(body: bytes) -> str | None:
+    """Why a JSON body is not UTF-8 (a byte order mark, raw NUL bytes as UTF-16/32 text has,
+    invalid sequences), or None. RFC 8259 section 8.1: JSON between systems is UTF-8, no BOM."""
+    if body.startswith((b"\xef\xbb\xbf", b"\xfe\xff", b"\xff\xfe")):
+        return "The body starts with a byte order mark: send UTF-8 JSON without one."
+    if b"\x00" in body:
+        return "The body holds NUL bytes: JSON bodies must be UTF-8 (RFC 8259), not UTF-16/32."
+    if not body.isascii():
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return f"The body is not valid UTF-8 (byte {exc.start}): JSON bodies must be UTF-8."
+    return None
 
 
 def _cred_key(headers: Headers) -> str | None:

@@ -13,6 +13,7 @@ Rules (the `rule` value of a receipt):
 - `jwt`          a JWT's signature anywhere in text (header and claims stay readable)
 - `bearer`       `Bearer <token>` / `Basic <creds>` in free text
 - `text_param`   `password=…`, `token: …` style pairs in free text
+- `invalid_text` a NUL or a lone surrogate in captured text, stored as U+FFFD (kit/text.py)
 """
 
 from __future__ import annotations
@@ -176,6 +177,14 @@ class Redactor:
             self._name_parts = _shortest({*_NAME_PARTS, *extra}) if extra else _NAME_PARTS
         return any(n in lower for n in self._name_parts)
 
+    def _clean(self, path: str, text: str) -> str:
+        """`_clean`, with a receipt entry (rule `invalid_text`) when a character was replaced, so
+        a reader knows the stored text differs from what was captured."""
+        out = _clean(text)
+        if out is not text and out != text:
+            self._note(path, "invalid_text")
+        return out
+
     def _note(self, path: str, rule: str) -> None:
         receipt = {"path": path, "rule": rule}
         if receipt not in self.receipts:
@@ -209,7 +218,7 @@ class Redactor:
         """Free text (titles, messages, stacks, bodies): JWTs, bearer tokens, URLs, pairs."""
         if value is None:
             return None
-        value = _clean(value)
+        value = self._clean(path, value)
         lower = value.lower()
         if not self._may_hold_secret(value, lower):
             return value
@@ -249,7 +258,7 @@ class Redactor:
     def url(self, path: str, value: str | None) -> str | None:
         if value is None:
             return None
-        value = _clean(value)
+        value = self._clean(path, value)
         if "?" not in value and "#" not in value and "@" not in value:
             return self._jwt_only(path, value)  # no query, fragment or credentials to redact
         try:
@@ -303,9 +312,9 @@ class Redactor:
     def headers(self, path: str, headers: dict[str, Any]) -> dict[str, str]:
         out: dict[str, str] = {}
         for name, raw in headers.items():
-            name = _clean(str(name))
-            value = _clean(raw if isinstance(raw, str) else json.dumps(raw))
+            name = self._clean(path, str(name))
             sub = f"{path}.{name.lower()}"
+            value = self._clean(sub, raw if isinstance(raw, str) else json.dumps(raw))
             low = name.lower()
             if low in ("cookie", "set-cookie"):
                 self._note(sub, "cookie")
@@ -321,7 +330,7 @@ class Redactor:
         """A request/response body: JSON keys, form parameters, then the free-text rules."""
         if value is None:
             return None
-        value = _clean(value)
+        value = self._clean(path, value)
         stripped = value.strip()
         if stripped[:1] in ("{", "["):
             try:
@@ -339,7 +348,7 @@ class Redactor:
         if isinstance(value, dict):
             out: dict[str, Any] = {}
             for k, v in value.items():
-                k = _clean(str(k))
+                k = self._clean(path, str(k))
                 sub = f"{path}.{k}"
                 if (
                     self.param_is_sensitive(k)

@@ -6,6 +6,7 @@ from datetime import datetime
 from pydantic import Field
 
 from bugport.kit.schemas import InputModel, OutputModel
+from bugport.kit.text import SingleLine
 from bugport.kit.timestamps import Timestamp
 from bugport.media.rules import Kind
 
@@ -17,7 +18,7 @@ KIND_HELP = (
 
 
 class UploadUrlCreate(InputModel):
-    filename: str = Field(
+    filename: SingleLine = Field(
         min_length=1,
         max_length=255,
         description="Shown to users and used on download; never part of the storage key.",

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from bugport.bug.schemas import Bug, BugData
 from bugport.kit.schemas import InputModel, OutputModel
+from bugport.kit.text import SingleLine
 from bugport.kit.timestamps import Timestamp
 from bugport.media.rules import Kind
 from bugport.media.schemas import UploadInstructions
@@ -16,7 +17,7 @@ MAX_ATTACHMENTS = 20
 
 
 class CaptureAttachment(InputModel):
-    filename: str = Field(min_length=1, max_length=255)
+    filename: SingleLine = Field(min_length=1, max_length=255)
     content_type: str = Field(min_length=3, max_length=100)
     size_bytes: int = Field(ge=1)
     kind: Kind

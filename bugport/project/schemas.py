@@ -6,6 +6,7 @@ from typing import Annotated
 from pydantic import Field
 
 from bugport.kit.schemas import InputModel, OutputModel
+from bugport.kit.text import SingleLine
 from bugport.kit.timestamps import Timestamp
 
 KEY_PATTERN = r"^[A-Z][A-Z0-9]{1,9}$"
@@ -13,7 +14,7 @@ KEY_PATTERN = r"^[A-Z][A-Z0-9]{1,9}$"
 
 class ProjectCreate(InputModel):
     workspace_id: uuid.UUID
-    name: str = Field(min_length=1, max_length=100)
+    name: SingleLine = Field(min_length=1, max_length=100)
     key: str = Field(
         pattern=KEY_PATTERN,
         description="2-10 uppercase letters/digits, starting with a letter; prefixes bug keys (WEB-42). Fixed after creation.",
@@ -28,7 +29,7 @@ RedactNames = Annotated[
 
 
 class ProjectUpdate(InputModel):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: SingleLine | None = Field(default=None, min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=2000)
     redact_headers: RedactNames | None = Field(
         default=None,

@@ -6,6 +6,7 @@ from datetime import datetime
 from pydantic import Field, field_validator
 
 from bugport.kit.schemas import InputModel, OutputModel
+from bugport.kit.text import SingleLine
 from bugport.kit.timestamps import Timestamp
 from bugport.widget_key.origins import OriginError, normalise_allowed
 
@@ -24,7 +25,7 @@ def _origins(v: list[str]) -> list[str]:
 
 
 class WidgetKeyCreate(InputModel):
-    label: str = Field(min_length=1, max_length=100)
+    label: SingleLine = Field(min_length=1, max_length=100)
     allowed_origins: list[str] = Field(min_length=1, max_length=50, description=ORIGINS_DESCRIPTION)
     enabled: bool = True
 
@@ -32,7 +33,7 @@ class WidgetKeyCreate(InputModel):
 
 
 class WidgetKeyUpdate(InputModel):
-    label: str | None = Field(default=None, min_length=1, max_length=100)
+    label: SingleLine | None = Field(default=None, min_length=1, max_length=100)
     allowed_origins: list[str] | None = Field(
         default=None, min_length=1, max_length=50, description=ORIGINS_DESCRIPTION
     )

@@ -6,17 +6,18 @@ from typing import Literal
 from pydantic import EmailStr, Field
 
 from bugport.kit.schemas import InputModel, OutputModel
+from bugport.kit.text import SingleLine
 from bugport.kit.timestamps import Timestamp
 
 Role = Literal["owner", "admin", "member", "viewer"]
 
 
 class WorkspaceCreate(InputModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: SingleLine = Field(min_length=1, max_length=100)
 
 
 class WorkspaceUpdate(InputModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: SingleLine = Field(min_length=1, max_length=100)
 
 
 class Workspace(OutputModel):

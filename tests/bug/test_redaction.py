@@ -164,20 +164,30 @@ async def test_edits_and_comments_are_redacted(client: httpx.AsyncClient, tenant
 async def test_nul_and_lone_surrogates_are_stored_the_same_on_both_engines(
     client: httpx.AsyncClient, tenant_a: Tenant
 ) -> None:
-    """Policy: NUL becomes U+FFFD everywhere; a lone surrogate is a 422 in a typed string field
-    and U+FFFD inside free JSON (args, metadata). PostgreSQL would refuse both; SQLite would keep
-    them: neither engine decides."""
+    """Policy (kit/text.py): typed text refuses NUL (422 naming the field); captured data keeps
+    the report, NUL and lone surrogates becoming U+FFFD, marked in the receipt as
+    `invalid_text`. PostgreSQL would refuse both; SQLite would keep them: neither engine decides."""
     h = {**tenant_a.member.headers, "Content-Type": "application/json"}
     pid = tenant_a.project_id
+    body = '{"project_id": "PID", "title": "a\\u0000b"}'.replace("PID", pid)
+    r = await client.post("/v1/bugs", content=body, headers=h)
+    assert_error(r, 422, "validation_error", "body.title")
     body = (
-        '{"project_id": "PID", "title": "a\\u0000b", "metadata": {"k": "m\\ud800n"},'
-        ' "logs": [{"message": "x\\u0000y", "args": ["p\\udc00q"]}]}'
+        '{"project_id": "PID", "title": "t", "metadata": {"k": "m\\ud800n", "n\\u0000": 1},'
+        ' "logs": [{"message": "x\\u0000y", "args": ["p\\udc00q"]}],'
+        ' "network": [{"method": "GET", "url": "https://a.example.com/\\u0000"}]}'
     ).replace("PID", pid)
     r = await client.post("/v1/bugs", content=body, headers=h)
     assert r.status_code == 201, r.text
-    assert r.json()["title"] == "a\ufffdb" and r.json()["metadata"] == {"k": "m\ufffdn"}
-    logs = (await client.get(f"/v1/bugs/{r.json()['id']}/logs", headers=h)).json()["data"]
+    assert r.json()["metadata"] == {"k": "m\ufffdn", "n\ufffd": 1}
+    bug_id = r.json()["id"]
+    logs = (await client.get(f"/v1/bugs/{bug_id}/logs", headers=h)).json()["data"]
     assert logs[0]["message"] == "x\ufffdy" and logs[0]["args"] == ["p\ufffdq"]
+    net = (await client.get(f"/v1/bugs/{bug_id}/network", headers=h)).json()["data"]
+    assert net[0]["url"] == "https://a.example.com/\ufffd"
+    receipt = {(x["path"], x["rule"]) for x in r.json()["redactions"]}
+    assert ("logs[0].message", "invalid_text") in receipt, receipt
+    assert any(rule == "invalid_text" and path.startswith("metadata") for path, rule in receipt)
     body = '{"project_id": "PID", "title": "t", "logs": [{"message": "x\\ud800y"}]}'
     body = body.replace("PID", pid)
     r = await client.post("/v1/bugs", content=body, headers=h)
