@@ -1,0 +1,32 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect, useSyncExternalStore, type ReactNode } from "react";
+import { Navigate, useLocation, useNavigate } from "react-router";
+import { onUnauthorized } from "../api/client";
+import { getToken, onTokenChange } from "../api/token";
+
+export function useToken(): string | null {
+  return useSyncExternalStore(onTokenChange, getToken, () => null);
+}
+
+export function signinPath(location: { pathname: string; search: string; hash: string }): string {
+  const next = location.pathname + location.search + location.hash;
+  return next && next !== "/" ? `/signin?next=${encodeURIComponent(next)}` : "/signin";
+}
+
+/** The sign-in gate: no token, or an API 401 (expired session) → /signin?next=<this page>. */
+export function RequireAuth({ children }: { children: ReactNode }) {
+  const token = useToken();
+  const location = useLocation();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  useEffect(
+    () =>
+      onUnauthorized(() => {
+        queryClient.clear();
+        navigate(signinPath(window.location), { replace: true });
+      }),
+    [navigate, queryClient],
+  );
+  if (!token) return <Navigate to={signinPath(location)} replace />;
+  return <>{children}</>;
+}
