@@ -3106,7 +3106,10 @@ export interface components {
             revoked_at: string | null;
             /** Share Id */
             share_id: string;
-            /** Url */
+            /**
+             * Url
+             * @description The dashboard's public page `/s/{share_id}`; its data comes from `GET /v1/public/share/bug/{share_id}`.
+             */
             url: string;
             /** View Count */
             view_count: number;
