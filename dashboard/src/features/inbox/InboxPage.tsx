@@ -11,7 +11,9 @@ import { STATUS_LABEL } from "../../ui/Badge";
 
 function isTyping(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
-  return !!el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable);
+  if (!el) return false;
+  if (el.tagName === "INPUT") return !["checkbox", "radio", "button", "submit"].includes((el as HTMLInputElement).type);
+  return el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable;
 }
 
 export function InboxPage() {
@@ -162,6 +164,9 @@ export function InboxPage() {
           value={q}
           onChange={(e) => setQ(e.target.value)}
         />
+        <button type="submit" className="btn">
+          Search
+        </button>
         <fieldset className="chips" aria-label="Status">
           <legend className="sr-only">Status</legend>
           {STATUSES.map((s) => (
