@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from bugport.dashboard import signin
 from tests.dashboard.browser import XSS_LOG, XSS_TITLE, World
+from tests.widget.browser import artifacts
 
 
 def query(page: Any) -> dict[str, list[str]]:
@@ -43,6 +44,7 @@ async def test_sign_in_by_link_then_the_inbox(world: World) -> None:
     text = await row.inner_text()
     assert "High" in text or "high" in text
     assert "checkout" in text and "payments" in text and "Open" in text
+    await page.screenshot(path=str(artifacts() / "dashboard-inbox.png"))
     token = await page.evaluate("localStorage.getItem('bugport.token')")
     assert token
     # A used link is refused with the API's message and code, and token paste is offered.
@@ -136,6 +138,7 @@ async def test_bug_detail_console_network_screenshot(world: World) -> None:
     await page.get_by_role("checkbox", name=re.compile("Failed only")).check()
     assert await net.count() == 1
     await net.first.get_by_role("button").click()
+    await page.screenshot(path=str(artifacts() / "dashboard-bug.png"), full_page=True)
     detail = page.locator(".net-detail")
     await detail.get_by_text("182 ms").count()
     auth = detail.locator("dd", has=page.locator("mark.redacted"))
