@@ -77,7 +77,13 @@ class World:
         page = await context.new_page()
         page.set_default_timeout(10_000)
         page.dialogs = []  # type: ignore[attr-defined]
-        page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))  # type: ignore[attr-defined]
+
+        async def on_dialog(d: Any) -> None:
+            # alert() from a payload is recorded (and must never happen); confirm() is accepted.
+            page.dialogs.append(d.message)
+            await (d.accept() if d.type == "confirm" else d.dismiss())
+
+        page.on("dialog", on_dialog)
         if email:
             await page.goto(self.signin_link(email, role.title() if role else "Owner"))
             await page.wait_for_url(lambda u: "/signin" not in u)

@@ -5,13 +5,20 @@ signed-out visitor, inert script payloads and another workspace's bug."""
 
 from __future__ import annotations
 
+import json
 import re
+import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from bugport.dashboard import signin
-from tests.dashboard.browser import XSS_LOG, XSS_TITLE, World
+from tests.dashboard.browser import XSS_LOG, XSS_TITLE, World, create_bug
 from tests.widget.browser import artifacts
+
+
+def read_text(path: Any) -> str:
+    return Path(path).read_text()
 
 
 def query(page: Any) -> dict[str, list[str]]:
@@ -21,8 +28,11 @@ def query(page: Any) -> dict[str, list[str]]:
 async def rows(page: Any, count: int | None = None) -> list[str]:
     """The keys of the inbox rows once the list has settled (`count` rows when given)."""
     await page.wait_for_function(
-        "n => { const r = document.querySelectorAll('[data-testid=bug-row]').length;"
-        " return !document.querySelector('.state-loading') && (n === null ? r > 0 : r === n) }",
+        "n => { const m = document.querySelector('main.inbox');"
+        " const r = document.querySelectorAll('[data-testid=bug-row]').length;"
+        " return m && m.getAttribute('aria-busy') === 'false'"
+        " && m.dataset.view === new URLSearchParams(location.search).toString()"
+        " && (n === null ? r > 0 : r === n) }",
         arg=count,
     )
     return await page.locator("[data-testid=bug-row]").evaluate_all(
@@ -301,4 +311,103 @@ async def test_another_workspaces_bug_is_not_found(world: World) -> None:
     await page.get_by_test_id("not-found").wait_for()
     await page.goto(f"{world.url}/no/such/page")
     await page.get_by_test_id("not-found").wait_for()
+    await page.context.close()
+
+
+async def test_expired_session_returns_to_sign_in_then_to_the_page(world: World) -> None:
+    bug = world.bugs["search"]
+    page = await world.page()
+    await page.goto(f"{world.url}/signin")
+    await page.evaluate("localStorage.setItem('bugport.token', 'expired.token.value')")
+    await page.goto(f"{world.url}/bugs/{bug['id']}")
+    await page.wait_for_url(re.compile(r"/signin\?next=%2Fbugs%2F"))
+    assert await page.evaluate("localStorage.getItem('bugport.token')") is None
+    code = signin.issue(world.settings, world.a.owner.email, "Owner")
+    await page.goto(f"{page.url}#code={code}")
+    await page.wait_for_url(f"{world.url}/bugs/{bug['id']}")
+    await page.get_by_role("heading", name=re.compile("Search returns stale")).wait_for()
+    await page.context.close()
+
+
+async def test_a_typed_comment_survives_a_dropped_connection(world: World) -> None:
+    bug = world.bugs["login"]
+    page = await world.page("member")
+    await page.goto(f"{world.url}/bugs/{bug['id']}")
+    box = page.get_by_label("Comment", exact=True)
+    await page.route(
+        re.compile(r".*/comments$"),
+        lambda route: (
+            route.abort("internetdisconnected")
+            if route.request.method == "POST"
+            else route.continue_()
+        ),
+    )
+    await box.fill("Reproduced on Firefox too")
+    await page.get_by_role("button", name="Comment", exact=True).click()
+    await page.get_by_role("alert").filter(has_text="network_error").wait_for()
+    assert await box.input_value() == "Reproduced on Firefox too"
+    await page.reload()
+    await box.wait_for()
+    assert await box.input_value() == "Reproduced on Firefox too"
+    await page.unroute(re.compile(r".*/comments$"))
+    await page.get_by_role("button", name="Comment", exact=True).click()
+    await page.locator("[data-testid=comment]", has_text="Reproduced on Firefox").wait_for()
+    assert await box.input_value() == ""
+    assert await page.evaluate(f"localStorage.getItem('bugport.draft.{bug['id']}')") is None
+    await page.context.close()
+
+
+async def test_rate_limited_calls_wait_for_retry_after(world: World) -> None:
+    page = await world.page("owner")
+    await rows(page, 4)
+    seen: list[float] = []
+
+    async def limited(route: Any) -> None:
+        seen.append(time.monotonic())
+        if len(seen) == 1:
+            await route.fulfill(
+                status=429,
+                headers={"Retry-After": "1", "Content-Type": "application/json"},
+                body='{"error": {"code": "rate_limited", "message": "Slow down", "request_id": "r"}}',
+            )
+        else:
+            await route.continue_()
+
+    await page.route(re.compile(r".*/v1/bugs\?.*severity=high.*"), limited)
+    await page.get_by_role("checkbox", name="high", exact=True).click()
+    assert await rows(page, 1) == [world.bugs["pay"]["key"]]
+    assert len(seen) == 2 and seen[1] - seen[0] >= 0.9
+    await page.context.close()
+
+
+async def test_viewer_reads_but_cannot_edit(world: World) -> None:
+    page = await world.page("viewer")
+    await page.goto(f"{world.url}/bugs/{world.bugs['pay']['id']}")
+    await page.get_by_role("heading", name=re.compile("Pay button")).wait_for()
+    assert await page.get_by_label("Status").is_disabled()
+    assert await page.get_by_label("Comment", exact=True).count() == 0
+    assert await page.get_by_role("button", name="Create share link").count() == 0
+    await page.context.close()
+
+
+async def test_export_and_delete_as_admin(world: World) -> None:
+    a = world.a
+    bug = await create_bug(world.http, a, title="Duplicate of the pay bug")
+    page = await world.page("admin")
+    await page.goto(f"{world.url}/bugs/{bug['id']}")
+    async with page.expect_download() as info:
+        await page.get_by_role("button", name="Export Markdown").click()
+    download = await info.value
+    assert download.suggested_filename == f"{bug['key']}.md"
+    text = read_text(await download.path())
+    assert "Duplicate of the pay bug" in text and bug["key"] in text
+    async with page.expect_download() as info:
+        await page.get_by_role("button", name="Export JSON").click()
+    exported = json.loads(read_text(await (await info.value).path()))
+    assert exported["id"] == bug["id"]
+    await page.get_by_role("button", name="Delete bug").click()
+    await page.wait_for_url(re.compile(r"/\?ws="))
+    assert any(m.startswith("Delete") for m in page.dialogs)
+    r = await world.http.get(f"/v1/bugs/{bug['id']}", headers=a.owner.headers)
+    assert r.status_code == 404
     await page.context.close()

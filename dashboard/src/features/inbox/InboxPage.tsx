@@ -151,7 +151,7 @@ export function InboxPage() {
     return <Empty title="No workspace yet">You aren't a member of any workspace. Ask for an invite.</Empty>;
 
   return (
-    <main className="inbox">
+    <main className="inbox" aria-busy={list.isFetching} data-view={params.toString()}>
       <h1 className="sr-only">Inbox</h1>
       <form className="filters" role="search" onSubmit={onSearch} aria-label="Filter bugs">
         <input

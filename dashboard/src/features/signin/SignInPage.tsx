@@ -1,6 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useRef, useState, type FormEvent } from "react";
-import { useNavigate, useSearchParams } from "react-router";
+import { useLocation, useNavigate, useSearchParams } from "react-router";
 import { api, call } from "../../api/client";
 import { ApiError } from "../../api/errors";
 import { setToken } from "../../api/token";
@@ -25,7 +25,8 @@ export function SignInPage() {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [paste, setPaste] = useState("");
-  const started = useRef(false);
+  const started = useRef<string | null>(null);
+  const { hash } = useLocation();
   const config = useQuery({
     queryKey: ["public-config"],
     queryFn: () => call(api.GET("/v1/public/config")),
@@ -33,10 +34,10 @@ export function SignInPage() {
   });
 
   useEffect(() => {
-    if (started.current) return;
-    const code = new URLSearchParams(window.location.hash.slice(1)).get("code");
-    if (!code) return;
-    started.current = true;
+    const code = new URLSearchParams(hash.slice(1)).get("code");
+    if (!code || started.current === code) return;
+    started.current = code;
+    setError(null);
     // The code works once: drop it from the address bar and history right away.
     window.history.replaceState(null, "", window.location.pathname + window.location.search);
     setBusy(true);
@@ -50,7 +51,7 @@ export function SignInPage() {
         setBusy(false);
       }
     })();
-  }, [navigate, next]);
+  }, [hash, navigate, next]);
 
   const onPaste = async (e: FormEvent) => {
     e.preventDefault();
