@@ -1,7 +1,7 @@
-import { useMemo, useState, type ReactNode } from "react";
+import { useEffect, useMemo, useState, type ReactNode } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { download, type Bug } from "../../api/client";
-import { memberName, useMe, useMembers, useWorkspaces } from "../../app/workspace";
+import { memberName, rememberWorkspace, useMe, useMembers, useWorkspaces } from "../../app/workspace";
 import { STATUS_LABEL } from "../../ui/Badge";
 import { ConsoleViewer } from "../../ui/ConsoleViewer";
 import { EnvironmentTable, MetadataTable } from "../../ui/Environment";
@@ -14,6 +14,7 @@ import { PRIORITIES, SEVERITIES, STATUSES } from "../inbox/filters";
 import { fixPrompt, useActivity, useBug, useComments, useDeleteBug, useLogs, useMedia, useNetwork, useUpdateBug, type BugChanges } from "./api";
 import { copyText, SharePanel } from "./SharePanel";
 import { Timeline } from "./Timeline";
+import { TrackerPanel } from "./TrackerPanel";
 
 export default function BugPage() {
   const { bugId = "" } = useParams();
@@ -37,6 +38,7 @@ function BugView({ bug }: { bug: Bug }) {
   const comments = useComments(id, true);
   const activity = useActivity(id, true);
   const update = useUpdateBug(id);
+  useEffect(() => rememberWorkspace(bug.workspace_id), [bug.workspace_id]);
   const [tab, setTab] = useState<"console" | "network">(bug.log_count || !bug.network_count ? "console" : "network");
 
   const save = (changes: BugChanges) => update.mutate(changes);
@@ -194,6 +196,7 @@ function BugView({ bug }: { bug: Bug }) {
             <MetadataTable data={bug.metadata} />
           </section>
           {canWrite && <SharePanel bugId={id} />}
+          {canWrite && <TrackerPanel bug={bug} />}
           <Actions bug={bug} isAdmin={isAdmin} />
         </aside>
       </div>
