@@ -24,3 +24,18 @@ export function onTokenChange(fn: () => void): () => void {
   listeners.add(fn);
   return () => listeners.delete(fn);
 }
+
+/** Extra work on sign-out (Supabase ends its session); set by the Supabase module when loaded. */
+let signOutHook: (() => Promise<void>) | null = null;
+
+export function setSignOutHook(fn: (() => Promise<void>) | null): void {
+  signOutHook = fn;
+}
+
+export async function signOut(): Promise<void> {
+  try {
+    await signOutHook?.();
+  } finally {
+    setToken(null);
+  }
+}

@@ -1,8 +1,10 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { useEffect, useSyncExternalStore, type ReactNode } from "react";
+import { useEffect, useState, useSyncExternalStore, type ReactNode } from "react";
 import { Navigate, useLocation, useNavigate } from "react-router";
 import { onUnauthorized } from "../api/client";
 import { getToken, onTokenChange } from "../api/token";
+import { Loading } from "../ui/states";
+import { startSupabase } from "./session";
 
 export function useToken(): string | null {
   return useSyncExternalStore(onTokenChange, getToken, () => null);
@@ -27,6 +29,17 @@ export function RequireAuth({ children }: { children: ReactNode }) {
       }),
     [navigate, queryClient],
   );
+  // With Supabase, its client refreshes an expired session before the first API call.
+  const [ready, setReady] = useState(false);
+  useEffect(() => {
+    startSupabase()
+      .then(async (c) => {
+        if (c) await c.auth.getSession();
+      })
+      .catch(() => undefined)
+      .finally(() => setReady(true));
+  }, []);
+  if (!ready) return <Loading />;
   if (!token) return <Navigate to={signinPath(location)} replace />;
   return <>{children}</>;
 }

@@ -1,6 +1,6 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { Link, Outlet, useLocation, useNavigate, useSearchParams } from "react-router";
-import { setToken } from "../api/token";
+import { signOut as endSession } from "../api/token";
 import { lastWorkspace, rememberWorkspace, useMe, useProjects, useWorkspaces } from "./workspace";
 
 /** The signed-in layout: brand, workspace and project switchers, the user, then the page. Admin
@@ -27,8 +27,8 @@ export function Shell() {
     else next.delete("project");
     navigate(`/?${next.toString()}`);
   };
-  const signOut = () => {
-    setToken(null);
+  const signOut = async () => {
+    await endSession().catch(() => undefined);
     queryClient.clear();
     navigate("/signin");
   };
