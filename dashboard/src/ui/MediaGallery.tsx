@@ -45,11 +45,19 @@ function Lightbox({ media, onClose }: { media: MediaView; onClose: () => void })
 /** Screenshots (thumbnails, lightbox), videos (player), other files (download). */
 export function MediaGallery({ media }: { media: MediaView[] }) {
   const [open, setOpen] = useState<MediaView | null>(null);
-  const ready = media.filter((m) => m.status === "ready" && m.download_url);
-  if (ready.length === 0) return null;
+  const shown = media.filter((m) => m.status !== "expired" && m.status !== "deleted");
+  if (shown.length === 0) return null;
   return (
     <section className="media-gallery" aria-label="Attachments">
-      {ready.map((m) => {
+      {shown.map((m) => {
+        if (m.status !== "ready" || !m.download_url) {
+          return (
+            <div key={m.id} className="thumb thumb-pending" role="img" aria-label={`${m.filename}: ${m.status === "failed" ? "upload failed" : "uploading"}`}>
+              <span className="muted">{m.status === "failed" ? "Upload failed" : "Uploading…"}</span>
+              <span className="muted small">{m.filename}</span>
+            </div>
+          );
+        }
         if (m.kind === "screenshot" || m.content_type.startsWith("image/")) {
           return (
             <button key={m.id} type="button" className="thumb" onClick={() => setOpen(m)} aria-label={`Open screenshot ${m.filename}`}>
