@@ -5,12 +5,13 @@ import { isApiError } from "../api/errors";
 import { InboxPage } from "../features/inbox/InboxPage";
 import { SignInPage } from "../features/signin/SignInPage";
 import { Loading, NotFoundPage } from "../ui/states";
+import { loadBugPage, loadSharePage } from "./lazy";
 import { RequireAuth } from "./RequireAuth";
 import { Shell } from "./Shell";
 
 // The detail page and the public share page load on demand: the inbox's first load stays small.
-const BugPage = lazy(() => import("../features/bug/BugPage"));
-const SharePage = lazy(() => import("../features/share/SharePage"));
+const BugPage = lazy(loadBugPage);
+const SharePage = lazy(loadSharePage);
 
 const queryClient = new QueryClient({
   defaultOptions: {

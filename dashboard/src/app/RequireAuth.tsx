@@ -10,6 +10,14 @@ export function useToken(): string | null {
   return useSyncExternalStore(onTokenChange, getToken, () => null);
 }
 
+function hasSupabaseSession(): boolean {
+  try {
+    return localStorage.getItem("bugport.supabase") !== null;
+  } catch {
+    return false;
+  }
+}
+
 export function signinPath(location: { pathname: string; search: string; hash: string }): string {
   const next = location.pathname + location.search + location.hash;
   return next && next !== "/" ? `/signin?next=${encodeURIComponent(next)}` : "/signin";
@@ -29,8 +37,9 @@ export function RequireAuth({ children }: { children: ReactNode }) {
       }),
     [navigate, queryClient],
   );
-  // With Supabase, its client refreshes an expired session before the first API call.
-  const [ready, setReady] = useState(false);
+  // With a Supabase session stored, its client refreshes an expired token before the first API
+  // call; without one (local mode) nothing waits.
+  const [ready, setReady] = useState(() => !hasSupabaseSession());
   useEffect(() => {
     startSupabase()
       .then(async (c) => {

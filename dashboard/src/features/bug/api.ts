@@ -16,9 +16,23 @@ async function all<T>(page: (cursor?: string) => Promise<{ data: T[]; next_curso
 
 const path = (bugId: string) => ({ path: { bug_id: bugId } });
 
+type ListPages = { pages: { data: Bug[] }[] };
+
+/** The row the inbox already holds: the detail page renders it at once, then refetches. */
+function fromLists(qc: ReturnType<typeof useQueryClient>, bugId: string): Bug | undefined {
+  for (const [, lists] of qc.getQueriesData<ListPages>({ queryKey: ["bugs", "list"] })) {
+    const hit = lists?.pages.flatMap((p) => p.data).find((b) => b.id === bugId);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
 export function useBug(bugId: string) {
+  const qc = useQueryClient();
   return useQuery({
     queryKey: ["bug", bugId],
+    initialData: () => fromLists(qc, bugId),
+    initialDataUpdatedAt: 0,
     queryFn: ({ signal }) => call(api.GET("/v1/bugs/{bug_id}", { params: path(bugId), signal })),
   });
 }

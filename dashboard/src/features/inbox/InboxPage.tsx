@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import type { Bug, BugStatus } from "../../api/client";
+import { loadBugPage } from "../../app/lazy";
 import { lastWorkspace, memberName, rememberWorkspace, useMembers, useWorkspaces } from "../../app/workspace";
 import { Label, SeverityBadge, StatusBadge } from "../../ui/Badge";
 import { Empty, ErrorNote, Loading } from "../../ui/states";
@@ -42,10 +43,20 @@ export function InboxPage() {
   }, [workspaces.data, wsParam, known, wsId, params, setParams]);
 
   const query = useMemo(() => queryFromParams(params, wsId), [params, wsId]);
-  const list = useBugList(query, !!wsId && !!known);
-  const members = useMembers(known ? wsId : null);
+  // A workspace named by the URL (or remembered) is asked for at once; an unknown one comes
+  // back 403 and the effect above switches to a workspace of the user's.
+  const list = useBugList(query, !!wsId && (known || !workspaces.data));
+  const members = useMembers(known || !workspaces.data ? wsId : null);
   const byId = useMemo(() => new Map((members.data ?? []).map((m) => [m.user_id, m])), [members.data]);
   const bugs: Bug[] = useMemo(() => list.data?.pages.flatMap((p) => p.data) ?? [], [list.data]);
+
+  // Once rows are on screen, fetch the detail page's code: opening a bug then waits for nothing.
+  const hasRows = bugs.length > 0;
+  useEffect(() => {
+    if (!hasRows) return;
+    const t = setTimeout(() => void loadBugPage().catch(() => undefined), 200);
+    return () => clearTimeout(t);
+  }, [hasRows]);
 
   const [active, setActive] = useState(0);
   const [selected, setSelected] = useState<Set<string>>(new Set());
