@@ -144,7 +144,9 @@ async def main() -> None:
         f"`bench/dashboard_bench.py --bugs {args.bugs} --runs {args.runs}` on {platform.node()} "
         f"({platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores), "
         "PostgreSQL and the API on loopback, Debian Chromium headless, a fresh browser context "
-        "per run (cold cache). Not a test: numbers depend on the machine.",
+        "per run (cold cache). Load average while measuring: "
+        + ", ".join(f"{x:.1f}" for x in __import__("os").getloadavg())
+        + ". Not a test: numbers depend on the machine.",
         "",
         "| measure | median | p95 | target |",
         "|---|---|---|---|",
