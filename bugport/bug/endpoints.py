@@ -316,12 +316,11 @@ async def export_bug(
 
 
 def _link_out(link: ShareLinkRow, request: Request) -> ShareLink:
-    base = request.app.state.settings.public_base_url.rstrip("/")
     return ShareLink(
         id=link.id,
         bug_id=link.bug_id,
         share_id=link.share_id,
-        url=f"{base}/v1/public/share/bug/{link.share_id}",
+        url=share_service.page_url(request.app.state.settings.public_base_url, link.share_id),
         created_by_id=link.created_by_id,
         created_at=link.created_at,
         expires_at=link.expires_at,

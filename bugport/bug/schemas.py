@@ -398,7 +398,10 @@ class ShareLink(OutputModel):
     id: uuid.UUID
     bug_id: uuid.UUID
     share_id: str
-    url: str
+    url: str = Field(
+        description="The dashboard's public page `/s/{share_id}`; its data comes from "
+        "`GET /v1/public/share/bug/{share_id}`."
+    )
     created_by_id: uuid.UUID | None
     created_at: Timestamp
     expires_at: Timestamp | None

@@ -24,6 +24,13 @@ from bugport.models.base import utcnow
 LINKS = Keyset("share_links", [(ShareLink.created_at, True), (ShareLink.id, True)])
 
 
+def page_url(public_base_url: str, share_id: str) -> str:
+    """Where a share link sends people: the dashboard's public page `/s/{share_id}`, which
+    renders `GET /v1/public/share/bug/{share_id}` (bugport/dashboard/serving.py serves it
+    with noindex and no-referrer)."""
+    return f"{public_base_url.rstrip('/')}/s/{share_id}"
+
+
 def to_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 

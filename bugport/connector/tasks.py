@@ -15,6 +15,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport.bug import activity, captures
+from bugport.bug.share import page_url
 from bugport.connector import push as push_mod
 from bugport.connector.http import ProviderHttp
 from bugport.connector.issue import BugSnapshot
@@ -43,7 +44,7 @@ async def load_bug(session: AsyncSession, push: TrackerPush, settings: Any) -> B
         )
     ).scalars()
     share_url = next(
-        (f"{base}/share/{s.share_id}" for s in share if s.expires_at is None or s.expires_at > now),
+        (page_url(base, s.share_id) for s in share if s.expires_at is None or s.expires_at > now),
         None,
     )
     bug_url = f"{base}/bugs/{bug.id}"

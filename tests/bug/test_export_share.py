@@ -88,7 +88,8 @@ class TestShareLinks:
         assert r.headers["location"] == f"{url}/{link['id']}"
         assert len(link["share_id"]) >= 32 and bug["id"] not in link["share_id"]
         assert link["share_id"] not in (link["id"], bug["id"]) and link["active"]
-        assert link["url"].endswith(f"/v1/public/share/bug/{link['share_id']}")
+        # The dashboard's readable page, not the raw JSON route.
+        assert link["url"] == f"http://test/s/{link['share_id']}"
         assert link["view_count"] == 0 and link["expires_at"] is None
         other = (await client.post(url, json={}, headers=tenant_a.member.headers)).json()
         assert other["share_id"] != link["share_id"]

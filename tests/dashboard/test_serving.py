@@ -131,3 +131,14 @@ async def test_not_built_page(tmp_path: Path) -> None:
         assert "<script" not in r.text
         assert "content-security-policy" in r.headers
         assert_error(await c.get("/"), 404, "route_not_found")
+
+
+async def test_share_page_is_not_indexed_and_leaks_no_referrer(dash: httpx.AsyncClient) -> None:
+    r = await dash.get("/s/AbCdEf0123456789AbCdEf0123456789", headers=HTML)
+    assert r.status_code == 200 and r.text == INDEX
+    assert r.headers["x-robots-tag"] == "noindex, nofollow"
+    assert r.headers["referrer-policy"] == "no-referrer"
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    # The signed-in app's pages keep a same-origin referrer (and are not marked noindex).
+    r = await dash.get("/bugs/1", headers=HTML)
+    assert r.headers["referrer-policy"] == "same-origin" and "x-robots-tag" not in r.headers

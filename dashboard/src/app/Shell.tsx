@@ -1,0 +1,87 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { Link, Outlet, useLocation, useNavigate, useSearchParams } from "react-router";
+import { signOut as endSession } from "../api/token";
+import { lastWorkspace, rememberWorkspace, useMe, useProjects, useWorkspaces } from "./workspace";
+
+/** The signed-in layout: brand, workspace and project switchers, the user, then the page. Admin
+ * pages (members, projects, keys…) slot in as more children of this route. */
+export function Shell() {
+  const [params] = useSearchParams();
+  const location = useLocation();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const workspaces = useWorkspaces();
+  const me = useMe();
+  const onInbox = location.pathname === "/";
+  const wsId = (onInbox && params.get("ws")) || lastWorkspace() || workspaces.data?.[0]?.id || null;
+  const projects = useProjects(wsId);
+
+  const switchWorkspace = (id: string) => {
+    rememberWorkspace(id);
+    navigate(`/?ws=${encodeURIComponent(id)}`);
+  };
+  const switchProject = (id: string) => {
+    const next = new URLSearchParams(onInbox ? params : undefined);
+    if (wsId) next.set("ws", wsId);
+    if (id) next.set("project", id);
+    else next.delete("project");
+    navigate(`/?${next.toString()}`);
+  };
+  const signOut = async () => {
+    await endSession().catch(() => undefined);
+    queryClient.clear();
+    navigate("/signin");
+  };
+
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link to={wsId ? `/?ws=${wsId}` : "/"} className="brand">
+          BugPort
+        </Link>
+        <label className="switcher">
+          <span className="sr-only">Workspace</span>
+          <select
+            aria-label="Workspace"
+            value={wsId ?? ""}
+            onChange={(e) => switchWorkspace(e.target.value)}
+            disabled={!workspaces.data}
+          >
+            {(workspaces.data ?? []).map((w) => (
+              <option key={w.id} value={w.id}>
+                {w.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="switcher">
+          <span className="sr-only">Project</span>
+          <select
+            aria-label="Project"
+            value={(onInbox && params.get("project")) || ""}
+            onChange={(e) => switchProject(e.target.value)}
+            disabled={!projects.data}
+          >
+            <option value="">All projects</option>
+            {(projects.data ?? []).map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.key} · {p.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span className="spacer" />
+        {me.data && <span className="whoami">{me.data.name || me.data.email}</span>}
+        <button type="button" className="btn btn-ghost" onClick={signOut}>
+          Sign out
+        </button>
+      </header>
+      <div id="main" className="main" tabIndex={-1}>
+        <Outlet />
+      </div>
+    </div>
+  );
+}
