@@ -5,7 +5,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from bugport.auth.dependencies import CurrentUser
+from bugport.auth.dependencies import CurrentUser, require
+from bugport.auth.principal import Principal
 from bugport.db import Session
 from bugport.kit.pagination import PageParams, page_params, signing_key
 from bugport.kit.schemas import Page
@@ -13,6 +14,11 @@ from bugport.project import service
 from bugport.project.schemas import Project, ProjectCreate, ProjectUpdate
 
 router = APIRouter(prefix="/projects", tags=["projects"])
+# Reading projects is what an agent does first (which project is WEB?): MCP tokens with bugs:read
+# may, within their restriction, and see exactly what the MCP tool list_projects shows.
+ProjectsRead = Annotated[
+    Principal, Depends(require(kinds=("user", "mcp_token"), scopes=("bugs:read",)))
+]
 
 
 @router.post("", status_code=201, response_model=Project, summary="Create a project (admin)")
@@ -30,7 +36,7 @@ async def create_project(
     summary="List projects you can see, optionally in one workspace",
 )
 async def list_projects(
-    principal: CurrentUser,
+    principal: ProjectsRead,
     session: Session,
     paging: Annotated[PageParams, Depends(page_params)],
     request: Request,
@@ -43,7 +49,7 @@ async def list_projects(
 
 
 @router.get("/{project_id}", response_model=Project, summary="Get a project")
-async def get_project(project_id: uuid.UUID, principal: CurrentUser, session: Session) -> Project:
+async def get_project(project_id: uuid.UUID, principal: ProjectsRead, session: Session) -> Project:
     return Project.model_validate(await service.get_project(session, principal, project_id))
 
 

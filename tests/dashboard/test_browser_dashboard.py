@@ -261,6 +261,13 @@ async def test_share_link_for_a_signed_out_visitor_then_revoked(world: World) ->
     await public.get_by_role("heading", name=re.compile("Pay button answers 404")).wait_for()
     await public.get_by_text("payment failed").first.wait_for()
     await public.get_by_text("1280 × 720").wait_for()
+    # The screenshot, through the share's own file route (302 to a signed URL), really loads.
+    shot = public.get_by_role("button", name=re.compile("Open screenshot")).locator("img")
+    await shot.wait_for()
+    assert "/v1/public/share/bug/" in (await shot.get_attribute("src") or "")
+    await public.wait_for_function(
+        "() => [...document.images].some((i) => i.complete && i.naturalWidth > 0)"
+    )
     body = await public.locator("body").inner_text()
     for private in ("2026.11.28", world.a.owner.email, "Owner", "sk_live_SECRET"):
         assert private not in body

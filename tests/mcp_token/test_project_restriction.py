@@ -46,3 +46,39 @@ async def test_create_in_another_project_of_the_workspace_is_not_found(
         "/v1/bugs", json=bug_body(tenant_a, project_id=other), headers=bearer(token)
     )
     assert r.status_code == 201, r.text
+
+
+async def test_rest_and_mcp_show_the_same_projects(
+    client: httpx.AsyncClient, tenant_a: Tenant
+) -> None:
+    """The other project is invisible (404, not 403) to the restricted token; REST lists and the
+    MCP tool list the same set: its own project only."""
+    other, token = await _restricted(client, tenant_a)
+    h = bearer(token)
+    assert_error(
+        await client.get(f"/v1/projects/{tenant_a.project_id}", headers=h), 404, "not_found"
+    )
+    r = await client.get(f"/v1/projects/{other}", headers=h)
+    assert r.status_code == 200 and r.json()["id"] == other, r.text
+    listed = await client.get(
+        "/v1/projects", params={"workspace_id": tenant_a.workspace_id}, headers=h
+    )
+    assert listed.status_code == 200, listed.text
+    assert [p["id"] for p in listed.json()["data"]] == [other]
+    everything = await client.get("/v1/projects", headers=h)
+    assert [p["id"] for p in everything.json()["data"]] == [other]
+    tool = await client.post(
+        "/v1/mcp/tools/invoke", json={"name": "list_projects", "arguments": {}}, headers=h
+    )
+    assert [p["id"] for p in tool.json()["result"]["projects"]] == [other]
+    # Writes to projects stay a person's job.
+    r = await client.patch(f"/v1/projects/{other}", json={"name": "x"}, headers=h)
+    assert r.status_code == 403, r.text
+
+
+async def test_a_token_without_read_scope_lists_no_projects(
+    client: httpx.AsyncClient, tenant_a: Tenant
+) -> None:
+    tok = await make_token(client, tenant_a.admin, tenant_a.workspace_id, ("bugs:write",))
+    r = await client.get(f"/v1/projects/{tenant_a.project_id}", headers=bearer(tok["token"]))
+    assert r.status_code == 403 and r.json()["error"]["code"] == "insufficient_scope", r.text

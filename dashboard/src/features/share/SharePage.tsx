@@ -7,7 +7,7 @@ import { SeverityBadge, StatusBadge, Label } from "../../ui/Badge";
 import { ConsoleViewer } from "../../ui/ConsoleViewer";
 import { EnvironmentTable } from "../../ui/Environment";
 import { Markdown } from "../../ui/Markdown";
-import { asMediaView, MediaGallery, type MediaView } from "../../ui/MediaGallery";
+import { MediaGallery, type MediaView } from "../../ui/MediaGallery";
 import { NetworkViewer } from "../../ui/NetworkViewer";
 import { ErrorNote, Loading } from "../../ui/states";
 import { fullTime } from "../../ui/time";
@@ -58,7 +58,16 @@ export default function SharePage() {
     );
   }
   const bug = share.data;
-  const media = bug.media.map(asMediaView).filter((m): m is MediaView => m !== null);
+  // Public files carry no id: their share routes (which redirect to signed URLs) name them.
+  const media: MediaView[] = bug.media.map((m) => ({
+    id: m.url,
+    kind: m.kind,
+    status: "ready",
+    filename: m.filename,
+    content_type: m.content_type,
+    download_url: m.url,
+    thumbnail_url: m.thumbnail_url ?? null,
+  }));
   return (
     <main className="share-page">
       <header className="share-head">
