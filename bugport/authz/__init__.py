@@ -116,6 +116,27 @@ def widget_writable(principal: Principal, model: Any) -> Select[Any]:
     )
 
 
+async def writable_project(
+    session: AsyncSession, principal: Principal, project_id: uuid.UUID, action: str
+) -> Project:
+    """The project a create names, when this principal may create there; 404 otherwise, for every
+    credential kind alike. A widget key writes only to its own project (and reads nothing); a
+    user or an MCP token needs to see the project (a restriction narrows it) and the role."""
+    if principal.kind == "widget_key":
+        stmt = select(Project).where(
+            Project.id == project_id,
+            Project.workspace_id == principal.workspace_id,
+            Project.id.in_(principal.project_ids or ()),
+        )
+        project = (await session.execute(stmt)).scalar_one_or_none()
+        if project is None:
+            raise NotFound()
+        return project
+    project = await fetch_visible(session, principal, Project, project_id)
+    await require_role(session, principal, project.workspace_id, action)
+    return project
+
+
 async def fetch_visible(
     session: AsyncSession,
     principal: Principal,

@@ -88,22 +88,6 @@ def check_sizes(data: ReportContent, body_bytes: int | None = None) -> None:
             )
 
 
-async def _authorize_create(
-    session: AsyncSession, principal: Principal, project_id: uuid.UUID
-) -> Project:
-    if principal.kind == "widget_key":
-        # A widget key writes only to its own project(s); it reads nothing.
-        if principal.project_ids is None or project_id not in principal.project_ids:
-            raise NotFound()
-        project = await session.get(Project, project_id)
-        if project is None or project.workspace_id != principal.workspace_id:
-            raise NotFound()
-        return project
-    project = await authz.fetch_visible(session, principal, Project, project_id)
-    await authz.require_role(session, principal, project.workspace_id, "bug.write")
-    return project
-
-
 async def _check_assignee(
     session: AsyncSession, workspace_id: uuid.UUID, assignee_id: uuid.UUID | None
 ) -> None:
@@ -127,7 +111,7 @@ async def create_bug(
 ) -> Bug:
     """Create one report with its logs, network entries and `created` activity in the caller's
     transaction, through the shared writer (bug/writer.py)."""
-    project = await _authorize_create(session, principal, project_id)
+    project = await authz.writable_project(session, principal, project_id, "bug.write")
     if principal.kind == "mcp_token":
         source = "mcp"
     check_sizes(data)
