@@ -10,8 +10,9 @@ export type Project = Schemas["Project"];
 export type Member = Schemas["Member"];
 export type Comment = Schemas["Comment"];
 export type ActivityEntry = Schemas["ActivityEntry"];
-export type LogEntry = Schemas["LogEntry"];
-export type NetworkEntry = Schemas["NetworkEntry"];
+// The viewers take the public shapes (no id): a bug page and a share page render the same.
+export type LogEntry = Schemas["PublicLogEntry"];
+export type NetworkEntry = Schemas["PublicNetworkEntry"];
 export type Media = Schemas["Media"];
 export type ShareLink = Schemas["ShareLink"];
 export type PublicBug = Schemas["PublicBug"];

@@ -839,6 +839,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/public/share/bug/{share_id}/media/{index}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A shared bug's file: redirects to a short-lived signed URL (no credential) */
+        get: operations["public_file_v1_public_share_bug__share_id__media__index__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/share/bug/{share_id}/media/{index}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A shared bug's file thumbnail (320 px WebP): redirects to a signed URL */
+        get: operations["public_thumbnail_v1_public_share_bug__share_id__media__index__thumbnail_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/version": {
         parameters: {
             query?: never;
@@ -3002,13 +3036,11 @@ export interface components {
             /** Labels */
             labels: string[];
             /** Logs */
-            logs: components["schemas"]["LogEntry"][];
+            logs: components["schemas"]["PublicLogEntry"][];
             /** Media */
-            media: {
-                [key: string]: unknown;
-            }[];
+            media: components["schemas"]["PublicMedia"][];
             /** Network */
-            network: components["schemas"]["NetworkEntry"][];
+            network: components["schemas"]["PublicNetworkEntry"][];
             /** Page Url */
             page_url: string | null;
             /**
@@ -3050,6 +3082,89 @@ export interface components {
              * @description Set when sign-in goes through Supabase Auth.
              */
             supabase_url: string | null;
+        };
+        /**
+         * PublicLogEntry
+         * @description A console entry as a share link shows it: no internal id.
+         */
+        PublicLogEntry: {
+            /** Args */
+            args: unknown[];
+            /**
+             * Level
+             * @enum {string}
+             */
+            level: "debug" | "log" | "info" | "warn" | "error";
+            /** Message */
+            message: string;
+            /** Position */
+            position: number;
+            /** Source */
+            source: string | null;
+            /** Stack */
+            stack: string | null;
+            /** Timestamp */
+            timestamp: string | null;
+        };
+        /**
+         * PublicMedia
+         * @description A ready screenshot, video or attachment on a share link. `url` and `thumbnail_url` are
+         *     share routes that redirect to a short-lived signed URL of the file, so the view itself holds
+         *     no storage key or id.
+         */
+        PublicMedia: {
+            /** Content Type */
+            content_type: string;
+            /** Filename */
+            filename: string;
+            /** Kind */
+            kind: string;
+            /** Size Bytes */
+            size_bytes: number | null;
+            /** Thumbnail Url */
+            thumbnail_url: string | null;
+            /** Url */
+            url: string;
+        };
+        /**
+         * PublicNetworkEntry
+         * @description A captured request as a share link shows it: no internal id.
+         */
+        PublicNetworkEntry: {
+            /** Error */
+            error: string | null;
+            /** Failed */
+            failed: boolean;
+            /** Method */
+            method: string;
+            /** Position */
+            position: number;
+            /** Request Body */
+            request_body: string | null;
+            /** Request Headers */
+            request_headers: {
+                [key: string]: string;
+            };
+            /** Request Size */
+            request_size: number | null;
+            /** Response Body */
+            response_body: string | null;
+            /** Response Headers */
+            response_headers: {
+                [key: string]: string;
+            };
+            /** Response Size */
+            response_size: number | null;
+            /** Started At */
+            started_at: string | null;
+            /** Status */
+            status: number | null;
+            /** Timing */
+            timing: {
+                [key: string]: number;
+            };
+            /** Url */
+            url: string;
         };
         /** PushRequest */
         PushRequest: {
@@ -12095,6 +12210,264 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["PublicBug"];
                 };
+            };
+            /** @description Malformed request (`invalid_request`, `invalid_json`, `invalid_cursor`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid credential, not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to this credential */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the route's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Field validation failed; `details` name each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error; quote the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    public_file_v1_public_share_bug__share_id__media__index__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                share_id: string;
+                index: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Location: the signed URL of the file */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request (`invalid_request`, `invalid_json`, `invalid_cursor`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid credential, not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to this credential */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the route's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Field validation failed; `details` name each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error; quote the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    public_thumbnail_v1_public_share_bug__share_id__media__index__thumbnail_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                share_id: string;
+                index: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Location: the signed URL of the thumbnail */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request (`invalid_request`, `invalid_json`, `invalid_cursor`) */
             400: {

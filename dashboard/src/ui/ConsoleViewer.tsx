@@ -63,7 +63,7 @@ export function ConsoleViewer({ logs, since }: { logs: LogEntry[]; since: string
       ) : (
         <ol className="log-list">
           {shown.map((l) => (
-            <li key={l.id} className={`log-entry level-${l.level}`} data-testid="log-entry">
+            <li key={l.position} className={`log-entry level-${l.level}`} data-testid="log-entry">
               <span className="log-time">{offset(l.timestamp, since)}</span>
               <span className={`log-level level-${l.level}`}>{l.level}</span>
               <span className="log-message">

@@ -70,7 +70,7 @@ function Body({ title, body }: { title: string; body: string | null }) {
 export function NetworkViewer({ entries, since }: { entries: NetworkEntry[]; since: string }) {
   const [failedOnly, setFailedOnly] = useState(false);
   const [q, setQ] = useState("");
-  const [open, setOpen] = useState<string | null>(null);
+  const [open, setOpen] = useState<number | null>(null);
   const shown = useMemo(
     () =>
       entries.filter(
@@ -123,9 +123,9 @@ export function NetworkViewer({ entries, since }: { entries: NetworkEntry[]; sin
             {shown.map((n) => {
               const d = duration(n);
               const start = n.started_at && span ? Date.parse(n.started_at) - span.t0 : null;
-              const expanded = open === n.id;
+              const expanded = open === n.position;
               return (
-                <Fragment key={n.id}>
+                <Fragment key={n.position}>
                   <tr className={n.failed ? "net-row failed" : "net-row"} data-testid="net-row">
                     <td>{n.method}</td>
                     <td className="net-url">
@@ -133,7 +133,7 @@ export function NetworkViewer({ entries, since }: { entries: NetworkEntry[]; sin
                         type="button"
                         className="linkish"
                         aria-expanded={expanded}
-                        onClick={() => setOpen(expanded ? null : n.id)}
+                        onClick={() => setOpen(expanded ? null : n.position)}
                       >
                         <Value text={n.url} />
                       </button>
