@@ -82,3 +82,44 @@ async def test_a_token_without_read_scope_lists_no_projects(
     tok = await make_token(client, tenant_a.admin, tenant_a.workspace_id, ("bugs:write",))
     r = await client.get(f"/v1/projects/{tenant_a.project_id}", headers=bearer(tok["token"]))
     assert r.status_code == 403 and r.json()["error"]["code"] == "insufficient_scope", r.text
+
+
+async def test_creates_naming_another_project_or_its_bug_are_not_found(
+    client: httpx.AsyncClient, tenant_a: Tenant
+) -> None:
+    """Comments (REST and the tool) resolve their bug through authz: another project's bug is a
+    404. Media uploads are not for MCP tokens at all (403 for the credential kind)."""
+    other, token = await _restricted(client, tenant_a)
+    h = bearer(token)
+    r = await client.post("/v1/bugs", json=bug_body(tenant_a), headers=tenant_a.member.headers)
+    theirs = r.json()["id"]
+    upload = {
+        "filename": "a.png",
+        "content_type": "image/png",
+        "size_bytes": 10,
+        "kind": "screenshot",
+    }
+    for target in ({"project_id": tenant_a.project_id}, {"bug_id": theirs}, {"project_id": other}):
+        r = await client.post("/v1/media/upload-url", json={**upload, **target}, headers=h)
+        assert_error(r, 403, "forbidden")
+    r = await client.post(f"/v1/bugs/{theirs}/comments", json={"body": "hi"}, headers=h)
+    assert_error(r, 404, "not_found")
+    r = await client.post(
+        "/v1/mcp/tools/invoke",
+        json={"name": "add_comment", "arguments": {"bug_id": theirs, "body": "hi"}},
+        headers=h,
+    )
+    assert_error(r, 404, "not_found")
+    comments = await client.get(f"/v1/bugs/{theirs}/comments", headers=tenant_a.member.headers)
+    assert comments.json()["data"] == []
+    # In its own project the same comment works.
+    r = await client.post(
+        "/v1/bugs", json=bug_body(tenant_a, project_id=other), headers=tenant_a.member.headers
+    )
+    mine = r.json()["id"]
+    r = await client.post(
+        "/v1/mcp/tools/invoke",
+        json={"name": "add_comment", "arguments": {"bug_id": mine, "body": "hi"}},
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
