@@ -20,6 +20,7 @@ from bugport.bug.schemas import (
     Bug,
     BugCreate,
     BugExport,
+    BugFilters,
     BugUpdate,
     BulkResult,
     BulkUpdate,
@@ -120,7 +121,7 @@ async def list_bugs(
         Query(description="`severity`: most severe first, then newest."),
     ] = "newest",
 ) -> Response:
-    filters = service.BugFilters(
+    filters = BugFilters(
         workspace_id=workspace_id,
         project_id=project_id,
         status=list(status) if status else None,

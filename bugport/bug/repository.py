@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import exists, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,13 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bugport import authz
 from bugport.auth.principal import Principal
 from bugport.bug import captures
-from bugport.bug.schemas import LogEntry, NetworkEntry
+from bugport.bug.schemas import BugFilters, LogEntry, NetworkEntry
 from bugport.bug.search import fulltext_match
 from bugport.kit.pagination import Keyset, PageParams, page_in_order
 from bugport.models import Activity, Bug, Comment
-
-if TYPE_CHECKING:
-    from bugport.bug.service import BugFilters
 
 # One keyset per sort; each matches an index (project_id|workspace_id, <columns>).
 SORTS: dict[str, Keyset] = {

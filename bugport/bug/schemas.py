@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -442,3 +443,21 @@ class PublicBug(OutputModel):
     logs: list[PublicLogEntry]
     network: list[PublicNetworkEntry]
     media: list[PublicMedia]
+
+
+@dataclass
+class BugFilters:
+    """The list filters of GET /v1/bugs and the MCP list tools (bug/repository.py applies them)."""
+
+    workspace_id: uuid.UUID | None = None
+    project_id: uuid.UUID | None = None
+    status: list[str] | None = None
+    severity: list[str] | None = None
+    assignee_id: uuid.UUID | None = None
+    label: str | None = None
+    source: str | None = None
+    reporter: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    q: str | None = None
+    sort: str = "newest"

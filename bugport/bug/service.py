@@ -7,8 +7,6 @@ import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -26,6 +24,7 @@ from bugport.bug.schemas import (
     MAX_NETWORK_BYTES,
     SEVERITY_RANK,
     BugData,
+    BugFilters,
     BugUpdate,
     BulkUpdate,
     ReportContent,
@@ -175,22 +174,6 @@ async def resolve_bug_ref(session: AsyncSession, principal: Principal, ref: str)
             "bug_id", f"{ref} names a bug in more than one of your workspaces: use its id."
         )
     return ids[0]
-
-
-@dataclass
-class BugFilters:
-    workspace_id: uuid.UUID | None = None
-    project_id: uuid.UUID | None = None
-    status: list[str] | None = None
-    severity: list[str] | None = None
-    assignee_id: uuid.UUID | None = None
-    label: str | None = None
-    source: str | None = None
-    reporter: str | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-    q: str | None = None
-    sort: str = "newest"
 
 
 async def list_bugs(

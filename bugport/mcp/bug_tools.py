@@ -10,7 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from bugport.bug import comments as comment_service
 from bugport.bug import repository, service, writer
-from bugport.bug.schemas import BugUpdate, LogLevel, Severity, Status
+from bugport.bug.schemas import BugFilters, BugUpdate, LogLevel, Severity, Status
 from bugport.kit.pagination import PageParams
 from bugport.kit.redaction import Redactor
 from bugport.kit.schemas import InputModel
@@ -69,7 +69,7 @@ class ListBugsInput(InputModel):
 
 
 async def _list(ctx: ToolContext, args: ListBugsInput) -> dict[str, Any]:
-    filters = service.BugFilters(
+    filters = BugFilters(
         project_id=args.project_id,
         status=list(args.status) if args.status else None,
         severity=list(args.severity) if args.severity else None,
