@@ -17,7 +17,7 @@ from bugport.kit.schemas import InputModel
 from bugport.kit.timestamps import rfc3339
 from bugport.mcp import bug_context
 from bugport.mcp.fence import UNTRUSTED_NOTICE, cut
-from bugport.mcp.tools import ToolContext, tool
+from bugport.mcp.registry import ToolContext, tool
 from bugport.models import Bug, Project
 
 BugId = Field(

@@ -10,7 +10,7 @@ from pydantic import Field
 from bugport import authz
 from bugport.errors import NotFound
 from bugport.kit.schemas import InputModel
-from bugport.mcp.tools import ToolContext, tool
+from bugport.mcp.registry import ToolContext, tool
 from bugport.models import Project
 
 
