@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from bugport import hooks
 from bugport.audit.middleware import AuditMiddleware
 from bugport.config import API_VERSION, Settings
 from bugport.db import make_engine, make_sessionmaker
@@ -139,6 +140,7 @@ def _document_errors(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    hooks.install()
     from bugport.auth.jwt import SupabaseVerifier
 
     @asynccontextmanager
@@ -221,10 +223,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from bugport.widget.endpoints import script_router
 
     app.include_router(script_router)
-    from bugport.auth.credentials import register_resolver
-    from bugport.widget_key.service import PREFIX, resolve_widget_key
-
-    register_resolver(PREFIX, resolve_widget_key)
 
     app.state.mcp_running = mount_mcp(app)
     from bugport.dashboard.serving import mount as mount_dashboard

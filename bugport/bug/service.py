@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -130,10 +130,8 @@ async def create_bug(
         ),
     )
     inserted = await writer.insert(session, [report])
-    # Projects mapped to a tracker with auto_push queue the push (it runs after the commit).
-    from bugport.connector.tasks import bugs_created
-
-    await bugs_created(session, [report])
+    for hook in AFTER_CREATE:  # trackers with auto-push queue the push (bugport/hooks.py)
+        await hook(session, [report])
     (written,) = await writer.number(session, inserted)
     return written.loaded(session)
 
@@ -333,6 +331,10 @@ async def _apply(
         for type_, payload in events:
             await activity.record(session, bug, principal, type_, payload)
 
+
+# Run in the creating transaction once the bug rows are written (connector auto-push). Each hook:
+# async (session, [reports]). Registered in bugport/hooks.py.
+AFTER_CREATE: list[Callable[[AsyncSession, Sequence[Any]], Awaitable[None]]] = []
 
 # Run in the deleting transaction before a bug row goes (media gives its bytes back to the
 # quota and hands its objects to the sweeper). Each hook: async (session, bug).

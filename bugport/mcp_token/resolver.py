@@ -9,7 +9,6 @@ from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bugport.auth.credentials import register_resolver
 from bugport.auth.principal import Principal
 from bugport.authz import scopes_for_role
 from bugport.errors import Unauthorized
@@ -65,6 +64,3 @@ async def resolve_mcp_token(token: str, request: Request, session: AsyncSession)
         credential_id=row.id,
         credential=row,
     )
-
-
-register_resolver(PREFIX, resolve_mcp_token)

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bugport import authz
 from bugport.auth.principal import Principal
 from bugport.bug import activity
-from bugport.bug import service as bug_service
 from bugport.config import Settings
 from bugport.db import after_commit
 from bugport.errors import Conflict, NotFound, ValidationFailed
@@ -27,10 +26,8 @@ from bugport.kit.jobs import Jobs, enqueue_after_commit
 from bugport.kit.pagination import Keyset, PageParams
 from bugport.models import Bug, Media, Project, Workspace
 from bugport.models.base import utcnow
-from bugport.project import service as project_service
 from bugport.storage import PresignedRequest, Storage
 from bugport.workspace import quota
-from bugport.workspace import service as workspace_service
 
 from . import rules
 
@@ -346,16 +343,10 @@ async def purge_project(session: AsyncSession, app_state: Any, project: Project)
     await purge(session, rt, list((await session.execute(stmt)).scalars()))
 
 
-project_service.BEFORE_DELETE.append(purge_project)
-
-
 async def forget_workspace(session: AsyncSession, app_state: Any, ws: Workspace) -> None:
     """Before a workspace is deleted: once it is (its media rows go with it), a job removes every
     object under its prefix, uploads that never completed included."""
     enqueue_after_commit(session, app_state.jobs, WORKSPACE_OBJECTS_JOB, workspace_id=str(ws.id))
-
-
-workspace_service.BEFORE_DELETE.append(forget_workspace)
 
 
 async def tombstone_bug_media(session: AsyncSession, bug: Bug) -> None:
@@ -363,9 +354,6 @@ async def tombstone_bug_media(session: AsyncSession, bug: Bug) -> None:
     removes the objects and rows (bug_id is SET NULL by the delete)."""
     stmt = select(Media).where(Media.bug_id == bug.id).with_for_update()
     await tombstone(session, list((await session.execute(stmt)).scalars()))
-
-
-bug_service.BEFORE_DELETE.append(tombstone_bug_media)
 
 
 BUG_MEDIA = Keyset("bug_media", [(Media.created_at, False), (Media.id, False)])
