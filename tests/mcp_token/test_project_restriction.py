@@ -123,3 +123,44 @@ async def test_creates_naming_another_project_or_its_bug_are_not_found(
         headers=h,
     )
     assert r.status_code == 200, r.text
+
+
+async def test_every_refusal_is_in_the_audit_log(
+    client: httpx.AsyncClient, tenant_a: Tenant
+) -> None:
+    """Refusals of a token (out of its projects, out of its scopes) are audited like its calls."""
+    r = await client.post(
+        "/v1/projects",
+        json={"workspace_id": tenant_a.workspace_id, "name": "Audited", "key": "AUD"},
+        headers=tenant_a.admin.headers,
+    )
+    other = r.json()["id"]
+    tok = await make_token(client, tenant_a.admin, tenant_a.workspace_id, project_ids=[other])
+    reader = await make_token(client, tenant_a.admin, tenant_a.workspace_id, ("bugs:read",))
+    bug = (
+        await client.post("/v1/bugs", json=bug_body(tenant_a), headers=tenant_a.member.headers)
+    ).json()
+    h = bearer(tok["token"])
+    assert (await client.post("/v1/bugs", json=bug_body(tenant_a), headers=h)).status_code == 404
+    assert (await client.get(f"/v1/projects/{tenant_a.project_id}", headers=h)).status_code == 404
+    invoke = {"name": "get_bug", "arguments": {"bug_id": bug["id"]}}
+    assert (await client.post("/v1/mcp/tools/invoke", json=invoke, headers=h)).status_code == 404
+    write = {"name": "update_bug", "arguments": {"bug_id": bug["id"], "status": "closed"}}
+    r = await client.post("/v1/mcp/tools/invoke", json=write, headers=bearer(reader["token"]))
+    assert r.status_code == 403
+    log = await client.get(
+        f"/v1/workspaces/{tenant_a.workspace_id}/audit-log",
+        params={"token_id": tok["id"]},
+        headers=tenant_a.admin.headers,
+    )
+    rows = {(e["method"], e["route"], e["status"]) for e in log.json()["data"]}
+    assert ("POST", "/v1/bugs", 404) in rows, rows
+    assert ("GET", "/v1/projects/{project_id}", 404) in rows, rows
+    assert ("POST", "/v1/mcp/tools/invoke", 404) in rows, rows
+    log = await client.get(
+        f"/v1/workspaces/{tenant_a.workspace_id}/audit-log",
+        params={"token_id": reader["id"]},
+        headers=tenant_a.admin.headers,
+    )
+    denied = [e for e in log.json()["data"] if e["tool"] == "update_bug"]
+    assert denied and denied[0]["status"] == 403 and denied[0]["outcome"] == "denied", denied
