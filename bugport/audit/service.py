@@ -3,7 +3,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport import authz
@@ -26,8 +25,7 @@ async def list_entries(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> tuple[list[AuditEntry], str | None]:
-    await authz.require_workspace(session, principal, workspace_id, "audit.read")
-    stmt = select(AuditEntry).where(AuditEntry.workspace_id == workspace_id)
+    stmt, _ = await authz.in_workspace(session, principal, AuditEntry, workspace_id, "audit.read")
     if token_id is not None:
         stmt = stmt.where(AuditEntry.token_id == token_id)
     if outcome is not None:

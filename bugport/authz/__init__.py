@@ -191,6 +191,16 @@ async def require_workspace(
     return check_role(role, action)
 
 
+async def in_workspace(
+    session: AsyncSession, principal: Principal, model: Any, workspace_id: uuid.UUID, action: str
+) -> tuple[Select[Any], str]:
+    """For routes addressed by workspace id: (SELECT of the model's rows in that workspace, the
+    caller's role there), after `require_workspace` (403 whether or not it exists). Services add
+    their own filters to the statement; the workspace condition is never written by hand."""
+    role = await require_workspace(session, principal, workspace_id, action)
+    return select(model).where(model.workspace_id == workspace_id), role
+
+
 def check_role(role: str, action: str) -> str:
     needed = POLICY[action]
     if RANK[role] < RANK[needed]:

@@ -117,8 +117,9 @@ async def list_tokens(
     params: PageParams,
 ) -> tuple[list[McpToken], str | None]:
     """Admins see every token of the workspace; others see their own."""
-    role = await authz.require_workspace(session, principal, workspace_id, "mcp_token.create")
-    stmt = select(McpToken).where(McpToken.workspace_id == workspace_id)
+    stmt, role = await authz.in_workspace(
+        session, principal, McpToken, workspace_id, "mcp_token.create"
+    )
     if _own_only(role):
         stmt = stmt.where(McpToken.created_by_id == principal.user_id)
     rows = list((await session.execute(TOKENS.apply(stmt, key, params))).scalars())
@@ -128,9 +129,12 @@ async def list_tokens(
 async def _get(
     session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, token_id: uuid.UUID
 ) -> McpToken:
-    role = await authz.require_workspace(session, principal, workspace_id, "mcp_token.create")
-    stmt = select(McpToken).where(McpToken.workspace_id == workspace_id, McpToken.id == token_id)
-    row = (await session.execute(stmt.with_for_update())).scalar_one_or_none()
+    stmt, role = await authz.in_workspace(
+        session, principal, McpToken, workspace_id, "mcp_token.create"
+    )
+    row = (
+        await session.execute(stmt.where(McpToken.id == token_id).with_for_update())
+    ).scalar_one_or_none()
     if row is None:
         raise NotFound()
     if row.created_by_id != principal.user_id:

@@ -210,8 +210,7 @@ async def list_invites(
     key: bytes,
     params: PageParams,
 ) -> tuple[list[Invite], str | None]:
-    await authz.require_workspace(session, principal, workspace_id, "invite.manage")
-    stmt = select(Invite).where(Invite.workspace_id == workspace_id)
+    stmt, _ = await authz.in_workspace(session, principal, Invite, workspace_id, "invite.manage")
     rows = list((await session.execute(INVITES.apply(stmt, key, params))).scalars())
     return INVITES.page(rows, key, params, lambda r: (r.created_at, r.id))
 
@@ -219,12 +218,8 @@ async def list_invites(
 async def revoke_invite(
     session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, invite_id: uuid.UUID
 ) -> None:
-    await authz.require_workspace(session, principal, workspace_id, "invite.manage")
-    inv = (
-        await session.execute(
-            select(Invite).where(Invite.id == invite_id, Invite.workspace_id == workspace_id)
-        )
-    ).scalar_one_or_none()
+    stmt, _ = await authz.in_workspace(session, principal, Invite, workspace_id, "invite.manage")
+    inv = (await session.execute(stmt.where(Invite.id == invite_id))).scalar_one_or_none()
     if inv is None:
         raise NotFound()
     if inv.accepted_at:
