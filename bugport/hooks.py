@@ -10,6 +10,7 @@ from __future__ import annotations
 
 def install() -> None:
     from bugport.auth.credentials import register_resolver
+    from bugport.billing import service as billing_service
     from bugport.bug import service as bug_service
     from bugport.connector import tasks as connector_tasks
     from bugport.mcp_token import resolver as mcp_token_resolver
@@ -24,6 +25,10 @@ def install() -> None:
     # A bug's life: trackers with auto-push queue the new bug; media gives its bytes back first.
     bug_service.AFTER_CREATE[:] = [connector_tasks.bugs_created]
     bug_service.BEFORE_DELETE[:] = [media_service.tombstone_bug_media]
-    # Containers: their media's bytes and objects go before the rows do.
+    # Containers: their media's bytes and objects go before the rows do. A workspace's Stripe
+    # subscription is canceled first: if Stripe says no, nothing else is done.
     project_service.BEFORE_DELETE[:] = [media_service.purge_project]
-    workspace_service.BEFORE_DELETE[:] = [media_service.forget_workspace]
+    workspace_service.BEFORE_DELETE[:] = [
+        billing_service.cancel_with_workspace,
+        media_service.forget_workspace,
+    ]

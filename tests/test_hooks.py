@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bugport import hooks
 from bugport.auth.credentials import RESOLVERS
+from bugport.billing import service as billing_service
 from bugport.bug import service as bug_service
 from bugport.media import service as media_service
 from bugport.project import service as project_service
@@ -21,7 +22,10 @@ def test_install_sets_every_hook_once() -> None:
     assert bug_service.BEFORE_DELETE == [media_service.tombstone_bug_media]
     assert len(bug_service.AFTER_CREATE) == 1
     assert project_service.BEFORE_DELETE == [media_service.purge_project]
-    assert workspace_service.BEFORE_DELETE == [media_service.forget_workspace]
+    assert workspace_service.BEFORE_DELETE == [
+        billing_service.cancel_with_workspace,
+        media_service.forget_workspace,
+    ]
     assert {"bp_mcp_", "bp_pub_"} <= set(RESOLVERS)
 
 
@@ -29,7 +33,7 @@ def test_no_module_registers_itself_on_import() -> None:
     """A hook list appended to, or a resolver registered, at a module's top level is a hook a
     reader of create_app can't see: they belong in bugport/hooks.py."""
     pattern = re.compile(
-        r"^\S.*(BEFORE_DELETE|AFTER_CREATE|PRINCIPAL_HOOKS)\.(append|extend)\(|^register_resolver\(",
+        r"^\S.*[A-Z_]*(HOOKS|BEFORE_DELETE|AFTER_CREATE|PROVIDERS|RESOLVERS)(\.(append|extend|insert)\(|\[.*\]\s*=)|^register_resolver\(",
         re.M,
     )
     offenders = [

@@ -23,7 +23,6 @@ from bugport.config import Settings
 from bugport.errors import Conflict, NotFound, Unavailable, ValidationFailed
 from bugport.models import BillingCheckoutSession, Workspace, WorkspaceBilling
 from bugport.models.base import utcnow
-from bugport.workspace import service as workspace_service
 
 log = logging.getLogger("bugport.billing")
 
@@ -366,7 +365,3 @@ async def cancel_with_workspace(session: AsyncSession, app_state: State, ws: Wor
         return
     await call("cancel subscription", _cancel(client_for(app_state), row.stripe_subscription_id))
     log.info("workspace %s deleted: subscription %s canceled", ws.id, row.stripe_subscription_id)
-
-
-# First: if Stripe says no, nothing else is done.
-workspace_service.BEFORE_DELETE.insert(0, cancel_with_workspace)
