@@ -84,12 +84,15 @@ def mount(app: FastAPI, settings: Settings) -> None:
             return FileResponse(
                 found, headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff"}
             )
-        if relative.startswith("assets/") or not _wants_html(request):
+        index = root / "index.html"
+        # `/` is the dashboard for every client (curl too) once it is built; other paths are the
+        # SPA's only for browsers, so a non-HTML client keeps the API's "/v1 prefix" hint.
+        front_door = path == "/" and index.is_file()
+        if relative.startswith("assets/") or not (_wants_html(request) or front_door):
             return None
         page = dict(headers)
         if path.startswith("/s/"):
             page.update(SHARE_HEADERS)
-        index = root / "index.html"
         if not index.is_file():
             return HTMLResponse(NOT_BUILT, status_code=404, headers=page)
         return FileResponse(index, media_type="text/html; charset=utf-8", headers=page)

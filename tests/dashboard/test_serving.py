@@ -115,6 +115,9 @@ async def test_api_paths_keep_their_errors(dash: httpx.AsyncClient) -> None:
     assert_error(await dash.get("/v1/nope", headers=HTML), 404, "route_not_found")
     r = await dash.get("/v1/health", headers=HTML)
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    # `/` is the dashboard for any client once built (curl sees the page, not a 404).
+    r = await dash.get("/")
+    assert r.status_code == 200 and r.text == INDEX
     # Non-HTML clients (curl, fetch) still get the API's hint for a path missing /v1.
     err = assert_error(await dash.get("/bugs"), 404, "route_not_found")
     assert "/v1" in err["message"]
