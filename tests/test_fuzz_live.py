@@ -79,10 +79,7 @@ def _with_ids(node: Any, ids: dict[str, str]) -> Any:
     """Real ids of the seeded workspace where the schema asks for one (a random UUID would stop
     every request at a 404 before the database sees the hostile text)."""
     if isinstance(node, dict):
-        return {
-            k: ids.get(k, _with_ids(v, ids)) if k in ids else _with_ids(v, ids)
-            for k, v in node.items()
-        }
+        return {k: ids[k] if k in ids else _with_ids(v, ids) for k, v in node.items()}
     if isinstance(node, list):
         return [_with_ids(v, ids) for v in node]
     return node
