@@ -16,7 +16,7 @@ from bugport import authz
 from bugport.auth.principal import Principal
 from bugport.bug import activity
 from bugport.db import Session
-from bugport.errors import ValidationFailed, render
+from bugport.errors import NotFound, ValidationFailed, render
 from bugport.kit.schemas import InputModel, OutputModel
 from bugport.kit.timestamps import Timestamp
 from bugport.media import service as media_service
@@ -163,7 +163,10 @@ async def upload_url(
     "/complete",
     response_model=WidgetMedia,
     summary="Verify an uploaded widget file and mark it ready (widget key)",
-    responses={422: {"description": "Upload does not match the declaration"}},
+    responses={
+        404: {"description": "No upload with this id in this widget key's project"},
+        422: {"description": "Upload does not match the declaration"},
+    },
 )
 async def complete_upload(
     body: WidgetMediaComplete,
@@ -174,7 +177,8 @@ async def complete_upload(
 ) -> WidgetMedia | JSONResponse:
     found = await _own_media(session, principal, [body.media_id], for_update=True)
     if not found:
-        raise ValidationFailed("body.media_id", "No upload with this id for this widget's project.")
+        # Another project's upload is invisible to this key: 404 like every credential kind.
+        raise NotFound("No upload with this id for this widget's project.")
     m = found[0]
     await session.refresh(m)
     problem = await media_service.complete_media(session, rt, m)

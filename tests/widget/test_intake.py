@@ -311,7 +311,7 @@ class TestMedia:
         r = await client.post(
             "/v1/widget/media/complete", json={"media_id": theirs}, headers=widget_headers(key)
         )
-        assert_error(r, 422, "validation_error", "body.media_id")
+        assert_error(r, 404, "not_found")
         assert await bugs_of(client, tenant_a) == []
 
     async def test_upload_url_refuses_project_and_bad_types(
