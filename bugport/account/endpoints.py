@@ -15,7 +15,7 @@ async def me(principal: CurrentUser, session: Session) -> Me:
     user = principal.user
     assert user is not None
     return Me.model_validate(
-        {**_user_dict(user), "memberships": await service.memberships(session, user)}
+        {**_user_dict(user), "memberships": await service.memberships(session, principal)}
     )
 
 
@@ -29,7 +29,7 @@ async def sync_profile(principal: CurrentUser, session: Session) -> SyncResult:
     return SyncResult.model_validate(
         {
             **_user_dict(user),
-            "memberships": await service.memberships(session, user),
+            "memberships": await service.memberships(session, principal),
             "created_workspace_id": created,
             "accepted_invite_ids": accepted,
         }

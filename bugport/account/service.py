@@ -8,21 +8,18 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bugport import authz
 from bugport.auth.principal import Principal
-from bugport.models import Invite, Membership, User, Workspace
+from bugport.models import Invite, Membership, User
 from bugport.models.base import utcnow
 from bugport.project.service import create_default_project
 from bugport.workspace import service as workspaces
 
 
-async def memberships(session: AsyncSession, user: User) -> list[dict[str, Any]]:
-    rows = await session.execute(
-        select(Membership.workspace_id, Workspace.name, Membership.role)
-        .join(Workspace, Workspace.id == Membership.workspace_id)
-        .where(Membership.user_id == user.id)
-        .order_by(Membership.created_at, Membership.workspace_id)
-    )
-    return [{"workspace_id": w, "workspace_name": n, "role": r} for w, n, r in rows]
+async def memberships(session: AsyncSession, principal: Principal) -> list[dict[str, Any]]:
+    stmt = authz.my_workspaces(principal).order_by(Membership.created_at, Membership.workspace_id)
+    rows = await session.execute(stmt)
+    return [{"workspace_id": w.id, "workspace_name": w.name, "role": r} for w, r in rows]
 
 
 def _profile_fields(claims: dict[str, Any]) -> dict[str, Any]:

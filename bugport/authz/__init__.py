@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport.auth.principal import Principal
 from bugport.errors import InsufficientRole, NotFound, WorkspaceForbidden
-from bugport.models import Membership, Project
+from bugport.models import Membership, Project, Workspace
 
 ROLES = ("viewer", "member", "admin", "owner")
 RANK = {r: i for i, r in enumerate(ROLES)}
@@ -69,6 +69,17 @@ def workspace_ids(principal: Principal) -> Select[Any]:
     if principal.kind != "user":
         stmt = stmt.where(Membership.workspace_id == principal.workspace_id)
     return stmt
+
+
+def my_workspaces(principal: Principal) -> Select[Workspace, str]:
+    """(Workspace, the principal's role there) for every workspace it belongs to. The one query
+    behind "my workspaces" (the list route and `/v1/auth/me`)."""
+    return (
+        select(Workspace, Membership.role)
+        .join(Membership, Membership.workspace_id == Workspace.id)
+        .where(Membership.workspace_id.in_(workspace_ids(principal)))
+        .where(Membership.user_id == principal.user_id)
+    )
 
 
 def visible(principal: Principal, model: Any) -> Select[Any]:
@@ -196,9 +207,11 @@ async def in_workspace(
 ) -> tuple[Select[Any], str]:
     """For routes addressed by workspace id: (SELECT of the model's rows in that workspace, the
     caller's role there), after `require_workspace` (403 whether or not it exists). Services add
-    their own filters to the statement; the workspace condition is never written by hand."""
+    their own filters to the statement; the workspace condition is never written by hand, and a
+    project restriction narrows the rows as in `visible`."""
     role = await require_workspace(session, principal, workspace_id, action)
-    return select(model).where(model.workspace_id == workspace_id), role
+    stmt = select(model).where(model.workspace_id == workspace_id)
+    return _within_projects(principal, model, stmt), role
 
 
 def check_role(role: str, action: str) -> str:

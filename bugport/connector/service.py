@@ -66,12 +66,10 @@ def providers_info(settings: Settings, http: ProviderHttp) -> list[dict[str, Any
 async def list_connections(
     session: AsyncSession, principal: Principal, workspace_id: uuid.UUID
 ) -> list[Connector]:
-    await authz.require_workspace(session, principal, workspace_id, "connector.read")
-    stmt = (
-        authz.visible(principal, Connector)
-        .where(Connector.workspace_id == workspace_id)
-        .order_by(Connector.created_at, Connector.id)
+    stmt, _ = await authz.in_workspace(
+        session, principal, Connector, workspace_id, "connector.read"
     )
+    stmt = stmt.order_by(Connector.created_at, Connector.id)
     return list((await session.execute(stmt)).scalars())
 
 

@@ -48,13 +48,10 @@ async def put_target(
     project = await _project(session, principal, project_id, "connector.manage")
     conn = (
         await session.execute(
-            authz.visible(principal, Connector).where(
-                Connector.id == body.connector_id,
-                Connector.workspace_id == project.workspace_id,
-            )
+            authz.visible(principal, Connector).where(Connector.id == body.connector_id)
         )
     ).scalar_one_or_none()
-    if conn is None:
+    if conn is None or conn.workspace_id != project.workspace_id:
         raise ValidationFailed(
             "body.connector_id", "No connector with this id in the project's workspace."
         )

@@ -6,7 +6,6 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport import authz
@@ -73,15 +72,11 @@ async def create_token(
     projects: list[str] | None = None
     if body.project_ids is not None:
         wanted = set(body.project_ids)
-        found = set(
-            (
-                await session.execute(
-                    select(Project.id).where(
-                        Project.workspace_id == workspace_id, Project.id.in_(wanted)
-                    )
-                )
-            ).scalars()
+        in_ws, _ = await authz.in_workspace(
+            session, principal, Project, workspace_id, "mcp_token.create"
         )
+        stmt = in_ws.where(Project.id.in_(wanted)).with_only_columns(Project.id)
+        found = set((await session.execute(stmt)).scalars())
         if found != wanted:
             # Same answer for a project of another workspace and one that doesn't exist.
             raise ValidationFailed("body.project_ids", "Unknown project in this workspace.")

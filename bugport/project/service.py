@@ -68,10 +68,12 @@ async def list_projects(
     key: bytes,
     params: PageParams,
 ) -> tuple[list[Project], str | None]:
-    stmt = authz.visible(principal, Project)
-    if workspace_id is not None:
-        await authz.require_workspace(session, principal, workspace_id, "project.read")
-        stmt = stmt.where(Project.workspace_id == workspace_id)
+    if workspace_id is None:
+        stmt = authz.visible(principal, Project)
+    else:
+        stmt, _ = await authz.in_workspace(
+            session, principal, Project, workspace_id, "project.read"
+        )
     rows = list((await session.execute(PROJECTS.apply(stmt, key, params))).scalars())
     return PROJECTS.page(rows, key, params, lambda p: (p.created_at, p.id))
 

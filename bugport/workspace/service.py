@@ -40,11 +40,7 @@ async def create_workspace(session: AsyncSession, user: User, name: str) -> Work
 async def list_workspaces(
     session: AsyncSession, principal: Principal, key: bytes, params: PageParams
 ) -> tuple[list[tuple[Workspace, str]], str | None]:
-    stmt = (
-        select(Workspace, Membership.role)
-        .join(Membership, Membership.workspace_id == Workspace.id)
-        .where(Membership.user_id == principal.user_id)
-    )
+    stmt = authz.my_workspaces(principal)
     rows = list((await session.execute(WORKSPACES.apply(stmt, key, params))).all())
     return WORKSPACES.page(rows, key, params, lambda r: (r[0].created_at, r[0].id))
 
@@ -95,12 +91,10 @@ async def list_members(
     key: bytes,
     params: PageParams,
 ) -> tuple[list[Any], str | None]:
-    await authz.require_workspace(session, principal, workspace_id, "member.list")
-    stmt = (
-        select(Membership, User)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.workspace_id == workspace_id)
+    members, _ = await authz.in_workspace(
+        session, principal, Membership, workspace_id, "member.list"
     )
+    stmt = members.add_columns(User).join(User, User.id == Membership.user_id)
     rows = list((await session.execute(MEMBERS.apply(stmt, key, params))).all())
     return MEMBERS.page(rows, key, params, lambda r: (r[0].created_at, r[0].user_id))
 
