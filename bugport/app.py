@@ -83,6 +83,7 @@ def routers() -> list[APIRouter]:
     from bugport.plugin.endpoints import router as plugin
     from bugport.project.endpoints import router as project
     from bugport.public_share.endpoints import router as public_share
+    from bugport.webhook.endpoints import router as webhooks
     from bugport.widget.endpoints import router as widget
     from bugport.widget.intake import router as widget_intake
     from bugport.widget.media_flow import router as widget_media
@@ -108,6 +109,7 @@ def routers() -> list[APIRouter]:
         audit,
         mcp,
         widget_keys,
+        webhooks,
         widget,
         widget_media,
     ]

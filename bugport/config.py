@@ -161,6 +161,18 @@ class Settings(BaseSettings):
     connector_max_response_bytes: int = Field(default=1_048_576, ge=1024)
     connector_max_per_workspace: int = Field(default=20, ge=1)
 
+    # Outbound webhooks (docs/webhooks.md). Same outbound guard as connectors: https and public
+    # addresses only, except hosts/CIDRs listed here (self-hosted receivers, loopback in tests).
+    webhook_net_allowlist: list[str] = Field(default_factory=list)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # How often the relay fans new events out and retries due deliveries.
+    webhook_sweep_seconds: float = Field(default=1.0, gt=0, le=300)
+    # An endpoint is disabled after this many deliveries in a row failed every retry.
+    webhook_disable_after_failed_deliveries: int = Field(default=5, ge=1)
+    webhook_max_per_workspace: int = Field(default=20, ge=1)
+    # Relayed events (and their delivery log) are kept this long.
+    event_retention_days: int = Field(default=30, ge=1)
+
     # MCP tokens: lifetime when the creator gives no expiry, and the longest one allowed.
     mcp_token_default_ttl_days: int = Field(default=90, ge=1)
     mcp_token_max_ttl_days: int = Field(default=365, ge=1)

@@ -9,6 +9,7 @@ from bugport import hooks
 from bugport.auth.credentials import RESOLVERS
 from bugport.billing import service as billing_service
 from bugport.bug import service as bug_service
+from bugport.events import outbox
 from bugport.media import service as media_service
 from bugport.project import service as project_service
 from bugport.workspace import service as workspace_service
@@ -19,7 +20,7 @@ PACKAGE = Path(hooks.__file__).resolve().parent
 def test_install_sets_every_hook_once() -> None:
     hooks.install()
     hooks.install()  # a second app in the same process adds nothing
-    assert bug_service.BEFORE_DELETE == [media_service.tombstone_bug_media]
+    assert bug_service.BEFORE_DELETE == [media_service.tombstone_bug_media, outbox.bug_deleted]
     assert len(bug_service.AFTER_CREATE) == 1
     assert project_service.BEFORE_DELETE == [media_service.purge_project]
     assert workspace_service.BEFORE_DELETE == [

@@ -174,6 +174,9 @@ PROBES: dict[str, Probe] = {
         json={"label": "site", "allowed_origins": ["https://app.example.com"]},
         headers=u.headers,
     ),
+    "webhook.manage": lambda c, t, u: c.get(
+        f"/v1/workspaces/{t.workspace_id}/webhooks", headers=u.headers
+    ),
 }
 
 

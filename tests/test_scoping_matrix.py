@@ -155,6 +155,16 @@ POST   /v1/widget/media/complete                                 fb     fb     f
 GET    /v1/public/share/bug/{share_id}                           nf     nf     nf     nf     nf     nf
 GET    /v1/public/share/bug/{share_id}/media/{index}             nf     nf     nf     nf     nf     nf
 GET    /v1/public/share/bug/{share_id}/media/{index}/thumbnail   nf     nf     nf     nf     nf     nf
+# outbound webhooks (admin only, people only)
+GET    /v1/workspaces/{workspace_id}/webhooks                    wsf    role   fb     fb     fb     fb
+POST   /v1/workspaces/{workspace_id}/webhooks                    wsf    role   fb     fb     fb     fb
+GET    /v1/webhooks/{endpoint_id}                                nf     role   fb     fb     fb     fb
+PATCH  /v1/webhooks/{endpoint_id}                                nf     role   fb     fb     fb     fb
+DELETE /v1/webhooks/{endpoint_id}                                nf     role   fb     fb     fb     fb
+GET    /v1/webhooks/{endpoint_id}/deliveries                     nf     role   fb     fb     fb     fb
+POST   /v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver nf  role   fb     fb     fb     fb
+POST   /v1/webhooks/{endpoint_id}/rotate-secret                  nf     role   fb     fb     fb     fb
+POST   /v1/webhooks/{endpoint_id}/test                           nf     role   fb     fb     fb     fb
 # MCP tools through POST /v1/mcp/tools/invoke, arguments naming A's objects
 TOOL   add_comment                                               nf     role   nf     nf     scope  fb
 TOOL   get_bug                                                   nf     ok     nf     nf     ok     fb
@@ -385,6 +395,7 @@ async def world(app: FastAPI) -> AsyncIterator[World]:
         restr = await make_token(c, a.admin, a.workspace_id, project_ids=[other])
         ro = await make_token(c, a.admin, a.workspace_id, scopes=("bugs:read",))
         app_ids = tuple(ids[k] for k in ("bug_id", "comment_id", "link_id", "media_id", "key_id"))
+        app_ids += (ids["endpoint_id"],)
         app_ids += (a.project_id,)
         foreign = app_ids + (a.workspace_id, ids["connector_id"], ids["token_id"])
         yield World(

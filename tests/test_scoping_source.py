@@ -22,6 +22,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     "verified, signed OAuth state names (the state is checked, not the caller)",
     ("connector/tasks.py", "auto_push_of"): "internal job: the project of a bug just created",
     ("connector/tasks.py", "auto_push_projects"): "internal job: the projects of bugs just created",
+    ("webhook/delivery.py", "relay"): "internal job: the endpoints of the workspaces whose "
+    "events are being relayed",
     ("media/service.py", "purge_project"): "internal hook: the media of a project being deleted, "
     "already fetched through authz",
     ("workspace/service.py", "_membership"): "the membership row being changed, in a workspace "

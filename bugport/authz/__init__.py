@@ -49,6 +49,7 @@ POLICY: dict[str, str] = {
     "mcp_token.manage": "admin",
     "audit.read": "admin",
     "widget_key.manage": "admin",
+    "webhook.manage": "admin",
 }
 
 # The least role that may hold each MCP token scope: a token never carries more than its creator.

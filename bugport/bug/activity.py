@@ -1,6 +1,6 @@
 """The bug timeline. `record` is THE way any feature (bugs, comments, media, share links,
 connectors) adds an entry; it joins the caller's transaction, so the entry commits or rolls back
-with the change it describes.
+with the change it describes, and so does its event in the outbox (events/outbox.py).
 
 Types and payloads (docs/api.md lists them for clients):
   created {source, key} · status_changed / severity_changed / priority_changed {from, to} ·
@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport.auth.principal import Principal
+from bugport.events import outbox
 from bugport.models import Activity
 from bugport.models.base import utcnow
 
@@ -73,4 +74,13 @@ async def record(
         created_at=utcnow(),
     )
     session.add(entry)
+    outbox.emit(
+        session,
+        workspace_id=bug.workspace_id,
+        project_id=bug.project_id,
+        bug_id=bug.id,
+        activity_type=type,
+        payload=entry.payload,
+        actor=(kind, user_id, entry.actor_label),
+    )
     return entry

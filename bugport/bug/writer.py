@@ -27,11 +27,12 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from bugport.bug import captures
 from bugport.bug.schemas import SEVERITY_RANK, ReportContent
+from bugport.events import outbox
 from bugport.kit import idempotency
 from bugport.kit.bulk_insert import Rows, insert_rows, insert_select, json_payload
 from bugport.kit.idempotency import Reply
 from bugport.kit.redaction import Redactor
-from bugport.models import Activity, Bug, BugCaptures, Project
+from bugport.models import Activity, Bug, BugCaptures, Event, Project
 from bugport.models.base import utcnow
 
 
@@ -228,6 +229,7 @@ async def insert(session: AsyncSession, reports: list[NewReport]) -> Inserted:
                 ],
             ),
             Rows(_table(Activity), created if numbered else []),
+            Rows(_table(Event), outbox.created_rows(reports)),  # the outbox (events/outbox.py)
         ],
     )
     return Inserted(attrs, created, numbered)

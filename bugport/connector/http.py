@@ -75,8 +75,10 @@ class ProviderHttp:
         headers: dict[str, str] | None = None,
         json_body: Any = None,
         form: dict[str, str] | None = None,
+        content: bytes | None = None,
         auth: tuple[str, str] | None = None,
     ) -> ProviderResponse:
+        """`content`: a body sent byte for byte (a signed webhook payload)."""
         try:
             dest = await self.policy.check(url)
         except BlockedDestination as exc:
@@ -105,6 +107,7 @@ class ProviderHttp:
                     headers=hdrs,
                     json=json_body,
                     data=form,
+                    content=content,
                     extensions=extensions,
                 )
                 resp = await client.send(req, stream=True, auth=auth)

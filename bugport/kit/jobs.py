@@ -47,7 +47,11 @@ from bugport.storage import Storage
 log = logging.getLogger("bugport.jobs")
 
 # Modules that declare jobs; imported before any broker is built so every job is registered.
-TASK_MODULES: tuple[str, ...] = ("bugport.media.tasks", "bugport.connector.tasks")
+TASK_MODULES: tuple[str, ...] = (
+    "bugport.media.tasks",
+    "bugport.connector.tasks",
+    "bugport.webhook.tasks",
+)
 
 JobFn = Callable[..., Awaitable[Any]]
 

@@ -7,6 +7,7 @@ from bugport.models.billing import BillingCheckoutSession, StripeEvent, Workspac
 from bugport.models.bug import Bug, BugCaptures
 from bugport.models.comment import Comment
 from bugport.models.connector import Connector, ConnectorOAuthState, TrackerPush, TrackerTarget
+from bugport.models.event import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from bugport.models.idempotency import IdempotencyRecord
 from bugport.models.mcp_token import McpToken
 from bugport.models.media import Media
@@ -25,6 +26,7 @@ __all__ = [
     "BugCaptures",
     "Comment",
     "Connector",
+    "Event",
     "ConnectorOAuthState",
     "IdempotencyRecord",
     "Invite",
@@ -37,6 +39,9 @@ __all__ = [
     "TrackerPush",
     "TrackerTarget",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "WidgetKey",
     "Workspace",
     "WorkspaceBilling",
