@@ -264,6 +264,14 @@ async def accept_invite(session: AsyncSession, principal: Principal, token: str)
     if inv is None or inv.revoked_at is not None or inv.expires_at <= utcnow():
         raise NotFound("This invite does not exist, has expired or was revoked.")
     if inv.accepted_at is not None:
+        # The invitee asking again (signing in already accepts pending invites to their email,
+        # so an invite page's "Accept" often comes second) gets their membership back; anyone
+        # else, or the invitee after leaving, finds the invite spent.
+        if inv.accepted_by_id == user.id:
+            role = await authz.role_in(session, principal, inv.workspace_id)
+            if role is not None:
+                # Not added to the session: only read back into the response.
+                return Membership(workspace_id=inv.workspace_id, user_id=user.id, role=role)
         raise Conflict("This invite has already been used.", code="conflict")
     if not user.email or user.email.lower() != inv.email.lower():
         raise Forbidden("This invite was sent to a different email address.")

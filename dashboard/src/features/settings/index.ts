@@ -1,0 +1,4 @@
+// The administration pages, one chunk loaded on demand (the inbox's first load stays small).
+export { SettingsLayout } from "./SettingsLayout";
+export { MembersPage } from "./MembersPage";
+export { InvitePage } from "./InvitePage";
