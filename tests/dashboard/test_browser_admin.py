@@ -213,3 +213,158 @@ async def test_revoking_an_invite_confirms_and_the_link_stops_working(world: Wor
     members = await world.get(f"/v1/workspaces/{a.workspace_id}/members", a.owner.headers)
     assert invitee.id not in {m["user_id"] for m in members["data"]}
     await page.context.close()
+
+
+# ---- projects and widget keys -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["owner", "admin", "member", "viewer"])
+async def test_projects_page_per_role(world: World, role: str) -> None:
+    page = await world.page(role)
+    await page.goto(settings_url(world, "projects"))
+    await page.get_by_role("heading", name="Projects & widget keys").wait_for()
+    project = page.get_by_test_id("project").first
+    await project.wait_for()
+    admin = role in ("owner", "admin")
+    await expect(page.get_by_role("form", name="Create a project")).to_have_count(int(admin))
+    await expect(project.get_by_role("button", name="Delete project")).to_have_count(int(admin))
+    await expect(project.get_by_role("form", name=re.compile("^New widget key"))).to_have_count(
+        int(admin)
+    )
+    if not admin:
+        await expect(project.get_by_text("Widget keys are managed by admins.")).to_be_visible()
+        await expect(page.get_by_text("Only admins and owners change projects")).to_be_visible()
+    await page.context.close()
+
+
+async def test_widget_key_snippet_files_a_report_from_an_allowed_origin(world: World) -> None:
+    from tests.fixtures.live_browser import StaticSite
+
+    a = world.a
+    page = await world.page("admin")
+    await page.goto(settings_url(world, "projects"))
+    form = page.get_by_role("form", name=re.compile("^New widget key"))
+    await form.get_by_label("Label").fill("Shop")
+    origins = form.get_by_label("Allowed origins (one per line)")
+    create = form.get_by_role("button", name="Create widget key")
+    # Validated as you type, with the rule named.
+    await origins.fill("https://shop.example.com/checkout")
+    await expect(page.get_by_test_id("origin-errors")).to_contain_text("no path")
+    await expect(create).to_be_disabled()
+    await origins.fill("ftp://shop.example.com")
+    await expect(page.get_by_test_id("origin-errors")).to_contain_text("http or https")
+    await origins.fill("https://*.com")
+    await expect(page.get_by_test_id("origin-errors")).to_contain_text("at least two labels")
+    with StaticSite({}) as site:
+        origin = f"http://localhost:{site.port}"
+        await origins.fill(origin)
+        await expect(form.get_by_text("1 origin looks right.")).to_be_visible()
+        await create.click()
+        created = page.get_by_test_id("widget-key-created")
+        await expect(created).to_contain_text("only shown now")
+        key = await page.get_by_label("Widget key", exact=True).input_value()
+        assert key.startswith("bp_pub_")
+        script = await page.get_by_test_id("snippet-script").inner_text()
+        assert f'data-public-key="{key}"' in script
+        assert f'src="{world.url}/widget.js"' in script
+        assert f'data-api-base-url="{world.url}/v1"' in script
+        react = await page.get_by_test_id("snippet-react").inner_text()
+        assert f'publicKey="{key}"' in react and f'apiBaseUrl="{world.url}/v1"' in react
+        row = page.get_by_test_id("widget-key-row").filter(has_text="Shop")
+        await expect(row).to_contain_text(key[-4:])
+        await expect(row).to_contain_text("never")
+        # The snippet, pasted into a page on the allowed origin, files a report.
+        html = f"<!doctype html><title>Shop</title><h1>Shop</h1>\n{script}\n".encode()
+        site.pages = {"/": (200, {"Content-Type": "text/html; charset=utf-8"}, html)}
+        shop = await (await world.browser.new_context()).new_page()
+        await shop.goto(f"{origin}/")
+        await shop.locator("[data-bugport=launcher]").click()
+        await shop.locator("[data-bugport=title]").fill("Basket badge shows 0")
+        await shop.locator("[data-bugport=send]").click()
+        await (
+            shop.locator("[data-bugport=status]").filter(has_text="Thanks").wait_for(timeout=20_000)
+        )
+        await shop.context.close()
+    inbox = await world.page("member")
+    await inbox.goto(f"{world.url}/?ws={a.workspace_id}")
+    await inbox.get_by_role("link", name="Basket badge shows 0").wait_for()
+    await inbox.context.close()
+    # Last use shows once the key has been used; disable, rotate, revoke.
+    await page.reload()
+    row = page.get_by_test_id("widget-key-row").filter(has_text=key[-4:])
+    await expect(row).not_to_contain_text("never")
+    async with page.expect_response(
+        lambda r: r.request.method == "PATCH" and "/widget-keys/" in r.url
+    ) as answer:
+        await row.get_by_label("Enabled: Shop").click()
+    assert (await answer.value).status == 200
+    await expect(row.get_by_label("Enabled: Shop")).not_to_be_checked()
+    keys = await world.get(f"/v1/projects/{a.project_id}/widget-keys", a.admin.headers)
+    assert [k["enabled"] for k in keys["data"] if k["key_hint"].endswith(key[-4:])] == [False]
+    await row.get_by_role("button", name="Rotate").click()
+    dialog = page.get_by_role("dialog")
+    await dialog.get_by_label("Grace period").select_option(label="Keep the old key 1 day")
+    await dialog.get_by_role("button", name="Rotate key").click()
+    new_key = await page.get_by_label("Widget key", exact=True).input_value()
+    assert new_key != key and new_key.startswith("bp_pub_")
+    await expect(row).to_contain_text("rotated; stops")
+    new_row = page.get_by_test_id("widget-key-row").filter(has_text=new_key[-4:])
+    await new_row.get_by_role("button", name="Revoke").click()
+    dialog = page.get_by_role("dialog")
+    await expect(dialog).to_contain_text(origin)
+    await dialog.get_by_role("button", name="Revoke key").click()
+    await expect(new_row).to_have_count(0)
+    r = await world.http.post(
+        "/v1/widget/check",
+        json={},
+        headers={"Authorization": f"Bearer {new_key}", "Origin": origin},
+    )
+    assert r.status_code == 401, r.text
+    # Nothing secret was put in the URL or the browser's storage on the way.
+    assert key not in page.url
+    stored = await page.evaluate("JSON.stringify(Object.values(localStorage))")
+    assert key not in stored and new_key not in stored
+    await page.context.close()
+
+
+async def test_create_rename_redact_and_delete_a_project(world: World) -> None:
+    a = world.a
+    page = await world.page("owner")
+    await page.goto(settings_url(world, "projects"))
+    form = page.get_by_role("form", name="Create a project")
+    await form.get_by_label("Project name").fill("Mobile app")
+    key = form.get_by_label(re.compile("^Key"))
+    await key.fill("9x")
+    await expect(form.get_by_role("button", name="Create project")).to_be_disabled()
+    await key.fill("mob")
+    await expect(key).to_have_value("MOB")
+    await form.get_by_role("button", name="Create project").click()
+    panel = page.get_by_role("region", name="Project MOB")
+    await panel.wait_for()
+    settings = panel.get_by_role("form", name="Settings of MOB")
+    await settings.get_by_label("Name", exact=True).fill("Mobile apps")
+    await settings.get_by_label(re.compile("^Extra headers")).fill("X-Session, X-Device")
+    await settings.get_by_label(re.compile("^Extra query")).fill("bad name!")
+    await expect(settings.get_by_role("button", name="Save project")).to_be_disabled()
+    await settings.get_by_label(re.compile("^Extra query")).fill("ssn")
+    await settings.get_by_role("button", name="Save project").click()
+    await expect(settings.get_by_role("status")).to_contain_text("Saved")
+    projects = await world.get("/v1/projects", a.owner.headers, workspace_id=a.workspace_id)
+    (mob,) = [p for p in projects["data"] if p["key"] == "MOB"]
+    assert mob["name"] == "Mobile apps"
+    assert mob["redact_headers"] == ["X-Session", "X-Device"] and mob["redact_params"] == ["ssn"]
+    # Delete: the dialog names what goes, and needs the key typed.
+    await panel.get_by_role("button", name="Delete project").click()
+    dialog = page.get_by_role("dialog")
+    await expect(dialog).to_contain_text("all its bugs")
+    await expect(dialog).to_contain_text("screenshots, videos and attachments")
+    confirm = dialog.get_by_role("button", name="Delete project")
+    await expect(confirm).to_be_disabled()
+    await dialog.get_by_label("Type the name to confirm").fill("MO")
+    await expect(confirm).to_be_disabled()
+    await dialog.get_by_label("Type the name to confirm").fill("MOB")
+    await confirm.click()
+    await expect(page.get_by_role("region", name="Project MOB")).to_have_count(0)
+    r = await world.http.get(f"/v1/projects/{mob['id']}", headers=a.owner.headers)
+    assert r.status_code == 404
+    await page.context.close()

@@ -67,6 +67,7 @@ const router = createBrowserRouter([
         children: [
           { index: true, element: <Navigate to="members" replace /> },
           { path: "members", element: adminPage("MembersPage") },
+          { path: "projects", element: adminPage("ProjectsPage") },
           { path: "*", element: <NotFoundPage /> },
         ],
       },

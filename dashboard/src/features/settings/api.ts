@@ -172,6 +172,20 @@ export function useUpdateWidgetKey(projectId: string) {
   return useMutation({
     mutationFn: ({ keyId, body }: { keyId: string; body: Schemas["WidgetKeyUpdate"] }) =>
       call(api.PATCH("/v1/projects/{project_id}/widget-keys/{key_id}", { params: kk(projectId, keyId), body })),
+    // Optimistic (a toggle answers at once), rolled back when refused.
+    onMutate: async ({ keyId, body }) => {
+      await qc.cancelQueries({ queryKey: ["widget-keys", projectId] });
+      const before = qc.getQueryData<WidgetKey[]>(["widget-keys", projectId]);
+      if (before)
+        qc.setQueryData<WidgetKey[]>(
+          ["widget-keys", projectId],
+          before.map((k) => (k.id === keyId ? ({ ...k, ...body } as WidgetKey) : k)),
+        );
+      return { before };
+    },
+    onError: (_e, _v, ctx) => {
+      if (ctx?.before) qc.setQueryData(["widget-keys", projectId], ctx.before);
+    },
     onSettled: () => void qc.invalidateQueries({ queryKey: ["widget-keys", projectId] }),
   });
 }

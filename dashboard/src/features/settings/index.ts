@@ -2,3 +2,4 @@
 export { SettingsLayout } from "./SettingsLayout";
 export { MembersPage } from "./MembersPage";
 export { InvitePage } from "./InvitePage";
+export { ProjectsPage } from "./ProjectsPage";
