@@ -68,6 +68,8 @@ const router = createBrowserRouter([
           { index: true, element: <Navigate to="members" replace /> },
           { path: "members", element: adminPage("MembersPage") },
           { path: "projects", element: adminPage("ProjectsPage") },
+          { path: "mcp-tokens", element: adminPage("TokensPage") },
+          { path: "audit-log", element: adminPage("AuditPage") },
           { path: "*", element: <NotFoundPage /> },
         ],
       },

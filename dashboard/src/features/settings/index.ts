@@ -3,3 +3,5 @@ export { SettingsLayout } from "./SettingsLayout";
 export { MembersPage } from "./MembersPage";
 export { InvitePage } from "./InvitePage";
 export { ProjectsPage } from "./ProjectsPage";
+export { TokensPage } from "./TokensPage";
+export { AuditPage } from "./AuditPage";
