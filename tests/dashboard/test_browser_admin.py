@@ -529,3 +529,69 @@ async def test_audit_log_is_for_admins(world: World) -> None:
     await page.goto(settings_url(world, "audit-log"))
     await page.get_by_test_id("forbidden").wait_for()
     await page.context.close()
+
+
+# ---- storage and billing ----------------------------------------------------------------------
+
+
+async def test_storage_by_kind_and_the_biggest_bugs(world: World) -> None:
+    from tests.dashboard.browser import attach_screenshot, create_bug
+
+    a = world.a
+    bug = await create_bug(world.http, a, title="Heavy screenshot bug")
+    await attach_screenshot(world.http, a, bug["id"])
+    storage = await world.get(f"/v1/workspaces/{a.workspace_id}/storage", a.owner.headers)
+    page = await world.page("viewer")
+    await page.goto(settings_url(world, "billing"))
+    kinds = page.get_by_test_id("storage-kinds")
+    shot = storage["by_kind"]["screenshot"]
+    assert shot > 0
+    await expect(kinds).to_contain_text("Screenshots:")
+    await expect(kinds).to_contain_text("Videos: 0 B")
+    await expect(page.get_by_role("img", name=re.compile("^Storage by kind"))).to_be_visible()
+    await expect(page.get_by_text("visible to admins and managed by owners")).to_be_visible()
+    row = page.get_by_test_id("big-bug").filter(has_text="Heavy screenshot bug")
+    await row.get_by_role("link").click()
+    await page.wait_for_url(f"{world.url}/bugs/{bug['id']}")
+    await page.get_by_role("heading", name=re.compile("Heavy screenshot bug")).wait_for()
+    await page.context.close()
+
+
+async def test_checkout_and_portal_redirect_to_stripe(world: World, stripe: StripeStub) -> None:
+    a = world.a
+    # Admins see the plan but can't change it.
+    admin = await world.page("admin")
+    await admin.goto(settings_url(world, "billing"))
+    await expect(admin.get_by_test_id("billing-status")).to_contain_text("Free")
+    await expect(admin.get_by_text("Only owners change the plan.")).to_be_visible()
+    await expect(admin.get_by_role("button", name=re.compile("^Upgrade"))).to_have_count(0)
+    await admin.context.close()
+    page = await world.page("owner")
+    # Stripe's hosted pages are out on the internet: the browser's visit is answered locally.
+    stripe_pages: list[str] = []
+
+    async def hosted(route: Any) -> None:
+        stripe_pages.append(route.request.url)
+        await route.fulfill(status=200, content_type="text/html", body="<h1>Stripe</h1>")
+
+    await page.context.route(re.compile(r"https://(checkout|billing)\.stripe\.com/.*"), hosted)
+    await page.goto(settings_url(world, "billing"))
+    team = page.locator("[data-testid=plan][data-plan=team]")
+    await expect(team).to_contain_text("/ month")
+    await page.get_by_label("yearly").check()
+    await expect(team).to_contain_text("/ year")
+    before = len(stripe.calls_to("POST", "/v1/checkout/sessions"))
+    await team.get_by_role("button", name="Upgrade to Team").click()
+    await page.wait_for_url(re.compile(r"https://checkout\.stripe\.com/c/pay/cs_"))
+    sessions = stripe.calls_to("POST", "/v1/checkout/sessions")
+    assert len(sessions) == before + 1
+    assert sessions[-1]["line_items"][0]["price"] == "price_team_yearly"
+    assert stripe_pages and stripe_pages[-1] == page.url
+    # Back in BugPort: a billing account exists now, so the portal opens.
+    await page.goto(settings_url(world, "billing"))
+    await page.get_by_role("button", name="Manage billing (Stripe)").click()
+    await page.wait_for_url(re.compile(r"https://billing\.stripe\.com/p/session/bps_"))
+    assert stripe.calls_to("POST", "/v1/billing_portal/sessions")
+    r = await world.http.get(f"/v1/workspaces/{a.workspace_id}/billing", headers=a.owner.headers)
+    assert r.json()["has_customer"] is True
+    await page.context.close()

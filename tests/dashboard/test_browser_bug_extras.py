@@ -227,3 +227,15 @@ async def test_push_to_tracker_shows_the_created_issue(world: World, stubs: Stub
         .wait_for()
     )
     await page.context.close()
+
+
+async def test_self_hosted_billing_page_says_billing_is_off(world: World) -> None:
+    page = await world.page("owner")
+    await page.goto(f"{world.url}/settings/billing?ws={world.a.workspace_id}")
+    off = page.get_by_test_id("billing-off")
+    await expect(off).to_contain_text("Billing is off on this server")
+    await expect(off).to_contain_text("currently unlimited")
+    await expect(page.get_by_role("button", name=re.compile("^Upgrade"))).to_have_count(0)
+    await expect(page.get_by_test_id("storage-summary")).to_contain_text("unlimited")
+    assert await page.get_by_role("alert").count() == 0
+    await page.context.close()

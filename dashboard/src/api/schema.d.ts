@@ -3243,6 +3243,11 @@ export interface components {
         /** Storage */
         Storage: {
             /**
+             * Biggest Bugs
+             * @description The (at most 10) bugs whose ready media take the most bytes, biggest first.
+             */
+            biggest_bugs?: components["schemas"]["StorageBug"][];
+            /**
              * By Kind
              * @description Settled bytes of ready media by kind: screenshot, video, attachment, har.
              */
@@ -3359,6 +3364,23 @@ export interface components {
             workspace_id: string;
             /** Yearly Price */
             yearly_price: number;
+        };
+        /** StorageBug */
+        StorageBug: {
+            /**
+             * Bug Id
+             * Format: uuid
+             */
+            bug_id: string;
+            /**
+             * Bytes
+             * @description Settled bytes of the bug's ready media.
+             */
+            bytes: number;
+            /** Key */
+            key: string | null;
+            /** Title */
+            title: string;
         };
         /** SyncResult */
         SyncResult: {

@@ -70,6 +70,7 @@ const router = createBrowserRouter([
           { path: "projects", element: adminPage("ProjectsPage") },
           { path: "mcp-tokens", element: adminPage("TokensPage") },
           { path: "audit-log", element: adminPage("AuditPage") },
+          { path: "billing", element: adminPage("BillingPage") },
           { path: "*", element: <NotFoundPage /> },
         ],
       },

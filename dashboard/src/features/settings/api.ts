@@ -270,6 +270,38 @@ export function useBilling(workspaceId: string, enabled: boolean) {
   });
 }
 
+export function useCheckout(workspaceId: string) {
+  return useMutation({
+    mutationFn: (body: Schemas["CheckoutCreate"]) => call(api.POST("/v1/workspaces/{workspace_id}/billing/checkout", { params: ws(workspaceId), body })),
+  });
+}
+
+export function usePortal(workspaceId: string) {
+  return useMutation({
+    mutationFn: () => call(api.POST("/v1/workspaces/{workspace_id}/billing/portal", { params: ws(workspaceId) })),
+  });
+}
+
+export function useStorageAddons(workspaceId: string, enabled: boolean) {
+  return useQuery({
+    queryKey: ["storage-addons", workspaceId],
+    enabled,
+    queryFn: () => call(api.GET("/v1/workspaces/{workspace_id}/billing/storage-addons", { params: ws(workspaceId) })),
+  });
+}
+
+export function useChangeStorageAddons(workspaceId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (quantity: number) =>
+      call(api.POST("/v1/workspaces/{workspace_id}/billing/storage-addons", { params: ws(workspaceId), body: { quantity } })),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: ["storage-addons", workspaceId] });
+      void qc.invalidateQueries({ queryKey: ["billing", workspaceId] });
+    },
+  });
+}
+
 // ---- connectors -------------------------------------------------------------------------------
 
 export function useConnectors(workspaceId: string) {

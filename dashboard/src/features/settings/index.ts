@@ -5,3 +5,4 @@ export { InvitePage } from "./InvitePage";
 export { ProjectsPage } from "./ProjectsPage";
 export { TokensPage } from "./TokensPage";
 export { AuditPage } from "./AuditPage";
+export { BillingPage } from "./BillingPage";
