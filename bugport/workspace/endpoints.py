@@ -220,6 +220,13 @@ async def revoke_invite(
     "/invites/{token}/accept",
     response_model=AcceptedInvite,
     summary="Accept an invite (signed-in user with the invited email)",
+    description=(
+        "Joins the workspace with the invited role (never lowering a role you already have). "
+        "Signing in (`POST /v1/auth/sync-profile`) already accepts pending invites to your "
+        "email, so accepting again as the user who accepted it, while still a member, answers "
+        "200 with the same body and changes nothing. Otherwise a used invite is 409 `conflict`; "
+        "an unknown, expired or revoked one 404; another email's 403."
+    ),
 )
 async def accept_invite(
     token: Annotated[str, Path(max_length=100)], principal: CurrentUser, session: Session

@@ -77,6 +77,13 @@ class AcceptedInvite(OutputModel):
     role: Role
 
 
+class StorageBug(OutputModel):
+    bug_id: uuid.UUID
+    key: str | None
+    title: str
+    bytes: int = Field(description="Settled bytes of the bug's ready media.")
+
+
 class Storage(OutputModel):
     workspace_id: uuid.UUID
     used_bytes: int
@@ -86,4 +93,8 @@ class Storage(OutputModel):
     by_kind: dict[str, int] = Field(
         default_factory=dict,
         description="Settled bytes of ready media by kind: screenshot, video, attachment, har.",
+    )
+    biggest_bugs: list[StorageBug] = Field(
+        default_factory=list,
+        description="The (at most 10) bugs whose ready media take the most bytes, biggest first.",
     )

@@ -17,7 +17,7 @@ from bugport.errors import Conflict, Forbidden, InsufficientRole, NotFound
 from bugport.kit.crypto import generate_token, hash_token, token_hint
 from bugport.kit.pagination import Keyset, PageParams
 from bugport.media.rules import KINDS as MEDIA_KINDS
-from bugport.models import Invite, Media, Membership, User, Workspace
+from bugport.models import Bug, Invite, Media, Membership, User, Workspace
 from bugport.models.base import utcnow
 from bugport.workspace import quota
 
@@ -258,6 +258,14 @@ async def accept_invite(session: AsyncSession, principal: Principal, token: str)
     if inv is None or inv.revoked_at is not None or inv.expires_at <= utcnow():
         raise NotFound("This invite does not exist, has expired or was revoked.")
     if inv.accepted_at is not None:
+        # The invitee asking again (signing in already accepts pending invites to their email,
+        # so an invite page's "Accept" often comes second) gets their membership back; anyone
+        # else, or the invitee after leaving, finds the invite spent.
+        if inv.accepted_by_id == user.id:
+            role = await authz.role_in(session, principal, inv.workspace_id)
+            if role is not None:
+                # Not added to the session: only read back into the response.
+                return Membership(workspace_id=inv.workspace_id, user_id=user.id, role=role)
         raise Conflict("This invite has already been used.", code="conflict")
     if not user.email or user.email.lower() != inv.email.lower():
         raise Forbidden("This invite was sent to a different email address.")
@@ -285,4 +293,33 @@ async def storage(
         "quota_bytes": quota_bytes,
         "percent_used": round(100.0 * used / quota_bytes, 2) if quota_bytes else None,
         "by_kind": by_kind,
+        "biggest_bugs": await _biggest_bugs(session, principal, ws.id),
     }
+
+
+BIGGEST_BUGS = 10
+
+
+async def _biggest_bugs(
+    session: AsyncSession, principal: Principal, workspace_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    """The bugs whose ready media weigh the most (storage page: what to clean up first)."""
+    media, _ = await authz.in_workspace(session, principal, Media, workspace_id, "storage.read")
+    total = func.sum(Media.size_bytes).label("total")
+    top = (
+        media.with_only_columns(Media.bug_id, total)
+        .where(Media.status == "ready", Media.bug_id.is_not(None))
+        .group_by(Media.bug_id)
+        .order_by(total.desc(), Media.bug_id)
+        .limit(BIGGEST_BUGS)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Bug.id, Bug.key, Bug.title, top.c.total)
+        .join(top, top.c.bug_id == Bug.id)
+        .order_by(top.c.total.desc(), Bug.id)
+    )
+    return [
+        {"bug_id": bug_id, "key": key, "title": title, "bytes": int(nbytes or 0)}
+        for bug_id, key, title, nbytes in rows.all()
+    ]

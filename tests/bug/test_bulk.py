@@ -100,6 +100,42 @@ class TestBulkUpdate:
         assert r.status_code == 200 and r.json() == {"data": [], "not_found": [theirs["id"]]}
         assert (await _bug(client, tenant_b, theirs["id"]))["severity"] == "high"
 
+    async def test_label_removal_only_touches_visible_bugs_that_carry_it(
+        self, client: httpx.AsyncClient, tenant_a: Tenant, tenant_b: Tenant
+    ) -> None:
+        carries = await create(client, tenant_a, labels=["flaky", "ui"])
+        lacks = await create(client, tenant_a, labels=["ui"])
+        theirs = await create(client, tenant_b, labels=["flaky"])
+        r = await client.patch(
+            "/v1/bugs",
+            json={
+                "ids": [carries["id"], theirs["id"], lacks["id"]],
+                "changes": {"labels": {"remove": ["flaky"]}},
+            },
+            headers=tenant_a.member.headers,
+        )
+        assert r.status_code == 200, r.text
+        out = r.json()
+        assert out["not_found"] == [theirs["id"]]
+        assert [b["labels"] for b in out["data"]] == [["ui"], ["ui"]]
+        assert (await _bug(client, tenant_a, carries["id"]))["labels"] == ["ui"]
+        # Another workspace's bug keeps its label and gets no activity.
+        assert (await _bug(client, tenant_b, theirs["id"]))["labels"] == ["flaky"]
+        assert "labels_changed" not in await _activity_types(client, tenant_b, theirs["id"])
+        # Activity only where something changed.
+        r = await client.get(f"/v1/bugs/{carries['id']}/activity", headers=tenant_a.member.headers)
+        payloads = [a["payload"] for a in r.json()["data"] if a["type"] == "labels_changed"]
+        assert payloads == [{"added": [], "removed": ["flaky"]}]
+        assert "labels_changed" not in await _activity_types(client, tenant_a, lacks["id"])
+        # B's own credential on A's bug: reported back, A's bug untouched.
+        r = await client.patch(
+            "/v1/bugs",
+            json={"ids": [lacks["id"]], "changes": {"labels": {"remove": ["ui"]}}},
+            headers=tenant_b.owner.headers,
+        )
+        assert r.status_code == 200 and r.json() == {"data": [], "not_found": [lacks["id"]]}
+        assert (await _bug(client, tenant_a, lacks["id"]))["labels"] == ["ui"]
+
     async def test_viewer_refused_and_nothing_half_applies(
         self, client: httpx.AsyncClient, tenant_a: Tenant
     ) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -204,17 +205,26 @@ async def seed(http: httpx.AsyncClient, a: Tenant, b: Tenant) -> dict[str, dict[
     return bugs
 
 
-@pytest_asyncio.fixture(scope="module")
-async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
+@asynccontextmanager
+async def open_world(
+    tmp: Path, *, seeded: bool = True, label: str = "_dash", **settings: Any
+) -> AsyncIterator[World]:
+    """The live server (settings overridden by `settings`), tenants A and B, the seeded bugs
+    (unless `seeded` is false) and Chromium, on a PostgreSQL database of its own (`label`)."""
     need_build()
-    tmp: Path = tmp_path_factory.mktemp("dash")
-    url = await database_url("postgresql", tmp, label="_dash")
+    url = await database_url("postgresql", tmp, label=label)
     port = free_port()
-    settings = make_settings(url, tmp / "data", public_base_url=f"http://127.0.0.1:{port}")
-    with LiveServer(settings, port) as api:
+    conf = make_settings(url, tmp / "data", public_base_url=f"http://127.0.0.1:{port}", **settings)
+    with LiveServer(conf, port) as api:
         async with httpx.AsyncClient(base_url=api.url, timeout=20) as http:
             a = await make_tenant(http, api.settings)
             b = await make_tenant(http, api.settings)
-            bugs = await seed(http, a, b)
+            bugs = await seed(http, a, b) if seeded else {}
             async with chromium() as browser:
                 yield World(api, http, a, b, browser, bugs)
+
+
+@pytest_asyncio.fixture(scope="module")
+async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
+    async with open_world(tmp_path_factory.mktemp("dash")) as w:
+        yield w

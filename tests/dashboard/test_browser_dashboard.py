@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from playwright.async_api import expect
+
 from bugport.dashboard import signin
 from tests.dashboard.browser import XSS_LOG, XSS_TITLE, World, create_bug
 from tests.widget.browser import artifacts
@@ -170,11 +172,16 @@ async def test_bug_detail_console_network_screenshot(world: World) -> None:
 
 
 async def test_triage_inline_timeline_and_comment(world: World) -> None:
+    """Each step waits for what the previous one produced (the API's answer, the timeline entry,
+    the field's value): nothing depends on how fast the machine is."""
     a = world.a
     bug = world.bugs["search"]
     page = await world.page("member")
     await page.goto(f"{world.url}/bugs/{bug['id']}")
-    await page.get_by_label("Status").select_option("in_progress")
+    status = page.get_by_label("Status")
+    # Editable only once the member's role is known (the select is disabled until then).
+    await expect(status).to_be_enabled()
+    await status.select_option("in_progress")
     await page.get_by_text("changed status from Open to In progress").wait_for()
     got = await world.get(f"/v1/bugs/{bug['id']}", a.owner.headers)
     assert got["status"] == "in_progress"
@@ -183,38 +190,52 @@ async def test_triage_inline_timeline_and_comment(world: World) -> None:
     await page.get_by_label("Add a label").fill("triaged")
     await page.get_by_label("Add a label").press("Enter")
     await page.get_by_text("labels: added triaged").wait_for()
+    await expect(page.get_by_label("Remove label triaged")).to_be_visible()
     # A refused edit is rolled back and the API's error is shown with its code.
-    await page.route(
-        re.compile(r".*/v1/bugs/[^/]+$"),
-        lambda route: (
-            route.fulfill(
-                status=422,
-                content_type="application/json",
-                body='{"error": {"code": "validation_error", "message": "Severity refused",'
-                ' "request_id": "r1", "details": [{"field": "body.severity", "message": "no"}]}}',
-            )
-            if route.request.method == "PATCH"
-            else route.continue_()
-        ),
-    )
+    refused: list[str] = []
+
+    async def refuse(route: Any) -> None:
+        if route.request.method != "PATCH":
+            await route.continue_()
+            return
+        refused.append(route.request.url)
+        await route.fulfill(
+            status=422,
+            content_type="application/json",
+            body='{"error": {"code": "validation_error", "message": "Severity refused",'
+            ' "request_id": "r1", "details": [{"field": "body.severity", "message": "no"}]}}',
+        )
+
+    await page.route(re.compile(r".*/v1/bugs/[^/]+$"), refuse)
     await page.get_by_label("Severity").select_option("critical")
     await page.get_by_test_id("update-error").filter(has_text="validation_error").wait_for()
-    assert await page.get_by_label("Severity").input_value() == "medium"
+    await expect(page.get_by_label("Severity")).to_have_value("medium")
+    assert len(refused) == 1
     await page.unroute(re.compile(r".*/v1/bugs/[^/]+$"))
+    got = await world.get(f"/v1/bugs/{bug['id']}", a.owner.headers)
+    assert got["severity"] == "medium" and got["labels"] == ["triaged"]
     # A comment with an @mention picked from the autocomplete.
     box = page.get_by_label("Comment", exact=True)
     await box.fill("Looks like the cache; @Adm")
     await page.get_by_role("listbox").get_by_role("option", name=re.compile("Admin")).wait_for()
     await box.press("Enter")
-    assert a.admin.email in await box.input_value()
-    await box.type("can you check?")
+    await page.get_by_role("listbox").wait_for(state="detached")
+    await expect(box).to_have_value(f"Looks like the cache; @{a.admin.email} ")
+    # The caret sits after the inserted mention before more is typed.
+    await page.wait_for_function(
+        "() => { const t = document.getElementById('comment-box');"
+        " return document.activeElement === t && t.selectionStart === t.value.length }"
+    )
+    await box.press_sequentially("can you check?")
+    await expect(box).to_have_value(f"Looks like the cache; @{a.admin.email} can you check?")
     await page.get_by_role("button", name="Comment", exact=True).click()
     comment = page.locator("[data-testid=comment]", has_text="can you check?")
     await comment.wait_for()
-    assert await box.input_value() == ""
+    await expect(box).to_have_value("")
     comments = await world.get(f"/v1/bugs/{bug['id']}/comments", a.owner.headers)
     (c,) = comments["data"]
     assert c["mentions"] == [a.admin.id] and c["body"].startswith("Looks like the cache")
+    assert c["body"].endswith("can you check?")
     await page.context.close()
 
 
@@ -241,6 +262,25 @@ async def test_bulk_status_and_assignee(world: World) -> None:
         await row.get_by_text("Member").wait_for()
     acts = await world.get(f"/v1/bugs/{login['id']}/activity", a.owner.headers)
     assert {"assignee_changed", "status_changed"} <= {e["type"] for e in acts["data"]}
+    # Bulk label removal: the choices are the labels the selection carries.
+    await page.get_by_label(f"Select {login['key']}").check()
+    await page.get_by_label(f"Select {pay['key']}").check()
+    remove = bar.get_by_label("Remove label")
+    choices = await remove.locator("option").evaluate_all("os => os.map(o => o.value)")
+    assert choices == ["", "auth", "checkout", "payments"]
+    await remove.select_option("payments")
+    await page.get_by_text("Updated 2 bugs").wait_for()
+    await (
+        page.locator(f"[data-key='{pay['key']}']")
+        .get_by_text("payments")
+        .wait_for(state="detached")
+    )
+    assert (await world.get(f"/v1/bugs/{pay['id']}", a.owner.headers))["labels"] == ["checkout"]
+    assert (await world.get(f"/v1/bugs/{login['id']}", a.owner.headers))["labels"] == ["auth"]
+    acts = await world.get(f"/v1/bugs/{pay['id']}/activity", a.owner.headers)
+    assert {"added": [], "removed": ["payments"]} in [
+        e["payload"] for e in acts["data"] if e["type"] == "labels_changed"
+    ]
     await page.context.close()
 
 

@@ -3,6 +3,7 @@ list, and a bug's deletion giving its bytes back (objects removed by the sweeper
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tests.conftest import assert_error
@@ -160,3 +161,25 @@ class TestBugDeletion:
         )
         g = await env.client.get(f"/v1/media/{kept['id']}", headers=tenant_a.member.headers)
         assert g.json()["status"] == "ready"
+
+
+class TestBiggestBugs:
+    async def test_storage_lists_the_heaviest_bugs_of_the_workspace_only(
+        self, env: MediaEnv, tenant_a: Tenant, tenant_b: Tenant
+    ) -> None:
+        small = await make_bug(env, tenant_a, "Small one")
+        big = await make_bug(env, tenant_a, "Big one")
+        theirs = await make_bug(env, tenant_b, "Their huge one")
+        await attach(env, tenant_a, small, png(40, 30))
+        await attach(env, tenant_a, big, png(400, 300, "blue"))
+        await attach(env, tenant_a, big, png(300, 200, "green"))
+        await attach(env, tenant_b, theirs, png(800, 600))
+        st = await storage_of(env, tenant_a.viewer.headers, tenant_a.workspace_id)
+        top = st["biggest_bugs"]
+        assert [b["bug_id"] for b in top[:2]] == [big, small]
+        assert top[0]["title"] == "Big one" and re.fullmatch(r"[A-Z][A-Z0-9]+-\d+", top[0]["key"])
+        assert top[0]["bytes"] > top[1]["bytes"] > 0
+        assert theirs not in {b["bug_id"] for b in top}
+        # Bytes add up to what the kinds say (every file here belongs to a bug).
+        mine = {b["bug_id"]: b["bytes"] for b in top}
+        assert mine[big] + mine[small] <= st["by_kind"]["screenshot"]

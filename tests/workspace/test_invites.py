@@ -47,14 +47,29 @@ async def test_accept_by_matching_email_once(
         "workspace_id": tenant_a.workspace_id,
         "role": "viewer",
     }
+    # Asking again (the invite page after a sign-in that already accepted it): the same answer,
+    # nothing changes.
+    r = await client.post(f"/v1/invites/{inv['token']}/accept", headers=invitee.headers)
+    assert r.status_code == 200 and r.json() == {
+        "workspace_id": tenant_a.workspace_id,
+        "role": "viewer",
+    }
+    assert (
+        await client.get(f"/v1/workspaces/{tenant_a.workspace_id}", headers=invitee.headers)
+    ).json()["role"] == "viewer"
+    # Someone else with the spent token, or the invitee after leaving: spent.
+    other = await make_user(client, settings)  # type: ignore[arg-type]
+    r = await client.post(f"/v1/invites/{inv['token']}/accept", headers=other.headers)
+    assert r.status_code in (403, 409), r.text
+    r = await client.delete(
+        f"/v1/workspaces/{tenant_a.workspace_id}/members/{invitee.id}", headers=invitee.headers
+    )
+    assert r.status_code == 204, r.text
     assert_error(
         await client.post(f"/v1/invites/{inv['token']}/accept", headers=invitee.headers),
         409,
         "conflict",
     )
-    assert (
-        await client.get(f"/v1/workspaces/{tenant_a.workspace_id}", headers=invitee.headers)
-    ).json()["role"] == "viewer"
 
 
 async def test_accept_with_other_email_is_refused(

@@ -433,7 +433,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Accept an invite (signed-in user with the invited email) */
+        /**
+         * Accept an invite (signed-in user with the invited email)
+         * @description Joins the workspace with the invited role (never lowering a role you already have). Signing in (`POST /v1/auth/sync-profile`) already accepts pending invites to your email, so accepting again as the user who accepted it, while still a member, answers 200 with the same body and changes nothing. Otherwise a used invite is 409 `conflict`; an unknown, expired or revoked one 404; another email's 403.
+         */
         post: operations["accept_invite_v1_invites__token__accept_post"];
         delete?: never;
         options?: never;
@@ -3365,6 +3368,11 @@ export interface components {
         /** Storage */
         Storage: {
             /**
+             * Biggest Bugs
+             * @description The (at most 10) bugs whose ready media take the most bytes, biggest first.
+             */
+            biggest_bugs?: components["schemas"]["StorageBug"][];
+            /**
              * By Kind
              * @description Settled bytes of ready media by kind: screenshot, video, attachment, har.
              */
@@ -3481,6 +3489,23 @@ export interface components {
             workspace_id: string;
             /** Yearly Price */
             yearly_price: number;
+        };
+        /** StorageBug */
+        StorageBug: {
+            /**
+             * Bug Id
+             * Format: uuid
+             */
+            bug_id: string;
+            /**
+             * Bytes
+             * @description Settled bytes of the bug's ready media.
+             */
+            bytes: number;
+            /** Key */
+            key: string | null;
+            /** Title */
+            title: string;
         };
         /** SyncResult */
         SyncResult: {

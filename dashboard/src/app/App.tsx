@@ -1,6 +1,6 @@
 import { QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { lazy, Suspense } from "react";
-import { createBrowserRouter, RouterProvider } from "react-router";
+import { createBrowserRouter, Navigate, RouterProvider } from "react-router";
 import { isApiError } from "../api/errors";
 import { InboxPage } from "../features/inbox/InboxPage";
 import { SignInPage } from "../features/signin/SignInPage";
@@ -12,6 +12,16 @@ import { Shell } from "./Shell";
 // The detail page and the public share page load on demand: the inbox's first load stays small.
 const BugPage = lazy(loadBugPage);
 const SharePage = lazy(loadSharePage);
+const settings = () => import("../features/settings");
+type SettingsModule = Awaited<ReturnType<typeof settings>>;
+function adminPage<K extends keyof SettingsModule>(name: K) {
+  const Page = lazy(async () => ({ default: (await settings())[name] as React.ComponentType }));
+  return (
+    <Suspense fallback={<Loading />}>
+      <Page />
+    </Suspense>
+  );
+}
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -34,6 +44,7 @@ const router = createBrowserRouter([
       </Suspense>
     ),
   },
+  { path: "/invite", element: adminPage("InvitePage") },
   {
     element: (
       <RequireAuth>
@@ -49,6 +60,19 @@ const router = createBrowserRouter([
             <BugPage />
           </Suspense>
         ),
+      },
+      {
+        path: "settings",
+        element: adminPage("SettingsLayout"),
+        children: [
+          { index: true, element: <Navigate to="members" replace /> },
+          { path: "members", element: adminPage("MembersPage") },
+          { path: "projects", element: adminPage("ProjectsPage") },
+          { path: "mcp-tokens", element: adminPage("TokensPage") },
+          { path: "audit-log", element: adminPage("AuditPage") },
+          { path: "billing", element: adminPage("BillingPage") },
+          { path: "*", element: <NotFoundPage /> },
+        ],
       },
       { path: "*", element: <NotFoundPage /> },
     ],

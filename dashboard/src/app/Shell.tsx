@@ -1,5 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { Link, Outlet, useLocation, useNavigate, useSearchParams } from "react-router";
+import { Link, NavLink, Outlet, useLocation, useNavigate, useSearchParams } from "react-router";
 import { signOut as endSession } from "../api/token";
 import { lastWorkspace, rememberWorkspace, useMe, useProjects, useWorkspaces } from "./workspace";
 
@@ -13,12 +13,14 @@ export function Shell() {
   const workspaces = useWorkspaces();
   const me = useMe();
   const onInbox = location.pathname === "/";
-  const wsId = (onInbox && params.get("ws")) || lastWorkspace() || workspaces.data?.[0]?.id || null;
+  const onSettings = location.pathname.startsWith("/settings");
+  const wsId = ((onInbox || onSettings) && params.get("ws")) || lastWorkspace() || workspaces.data?.[0]?.id || null;
   const projects = useProjects(wsId);
 
   const switchWorkspace = (id: string) => {
     rememberWorkspace(id);
-    navigate(`/?ws=${encodeURIComponent(id)}`);
+    // On an admin page, the same page of the other workspace; elsewhere its inbox.
+    navigate(onSettings ? `${location.pathname}?ws=${encodeURIComponent(id)}` : `/?ws=${encodeURIComponent(id)}`);
   };
   const switchProject = (id: string) => {
     const next = new URLSearchParams(onInbox ? params : undefined);
@@ -74,7 +76,14 @@ export function Shell() {
           </select>
         </label>
         <span className="spacer" />
-        {me.data && <span className="whoami">{me.data.name || me.data.email}</span>}
+        <NavLink to={wsId ? `/settings/members?ws=${encodeURIComponent(wsId)}` : "/settings/workspace"} className={() => `btn btn-ghost${onSettings ? " is-current" : ""}`}>
+          Settings
+        </NavLink>
+        {me.data && (
+          <Link to="/profile" className="whoami">
+            {me.data.name || me.data.email}
+          </Link>
+        )}
         <button type="button" className="btn btn-ghost" onClick={signOut}>
           Sign out
         </button>

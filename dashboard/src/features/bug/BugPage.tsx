@@ -3,6 +3,7 @@ import { Link, useNavigate, useParams } from "react-router";
 import { download, type Bug } from "../../api/client";
 import { memberName, rememberWorkspace, useMe, useMembers, useWorkspaces } from "../../app/workspace";
 import { STATUS_LABEL } from "../../ui/Badge";
+import { CaptureTimeline, captureZero, useVideoClock } from "../../ui/CaptureTimeline";
 import { ConsoleViewer } from "../../ui/ConsoleViewer";
 import { EnvironmentTable, MetadataTable } from "../../ui/Environment";
 import { Markdown } from "../../ui/Markdown";
@@ -39,7 +40,13 @@ function BugView({ bug }: { bug: Bug }) {
   const activity = useActivity(id, true);
   const update = useUpdateBug(id);
   useEffect(() => rememberWorkspace(bug.workspace_id), [bug.workspace_id]);
-  const [tab, setTab] = useState<"console" | "network">(bug.log_count || !bug.network_count ? "console" : "network");
+  // The first playable recording plays next to the timeline (and leaves the gallery).
+  const video = media.data?.find((m) => m.status === "ready" && !!m.download_url && (m.kind === "video" || m.content_type.startsWith("video/"))) ?? null;
+  const gallery = (media.data ?? []).filter((m) => m.id !== video?.id);
+  const clock = useVideoClock();
+  const zero = useMemo(() => captureZero(logs.data, network.data, bug.created_at), [logs.data, network.data, bug.created_at]);
+  const [chosenTab, setTab] = useState<"timeline" | "console" | "network" | null>(null);
+  const tab = chosenTab ?? (video ? "timeline" : bug.log_count || !bug.network_count ? "console" : "network");
 
   const save = (changes: BugChanges) => update.mutate(changes);
 
@@ -69,9 +76,17 @@ function BugView({ bug }: { bug: Bug }) {
             )}
           </section>
           {media.isError && <ErrorNote error={media.error} />}
-          {media.data && media.data.length > 0 && <MediaGallery media={media.data} />}
+          {gallery.length > 0 && <MediaGallery media={gallery} />}
           <section className="panel captures">
+            {video && (
+              <div className="recording">
+                <video ref={clock.ref} className="video" controls preload="auto" src={video.download_url ?? undefined} aria-label={`Recording: ${video.filename}`} />
+              </div>
+            )}
             <div role="tablist" aria-label="Captured data" className="tabs">
+              <button type="button" role="tab" aria-selected={tab === "timeline"} onClick={() => setTab("timeline")}>
+                Timeline
+              </button>
               <button type="button" role="tab" aria-selected={tab === "console"} onClick={() => setTab("console")}>
                 Console ({bug.log_count})
               </button>
@@ -81,20 +96,28 @@ function BugView({ bug }: { bug: Bug }) {
               </button>
             </div>
             <div role="tabpanel">
-              {tab === "console" ? (
+              {tab === "timeline" ? (
+                logs.isError || network.isError ? (
+                  <ErrorNote error={logs.error ?? network.error} onRetry={() => void Promise.all([logs.refetch(), network.refetch()])} />
+                ) : logs.isLoading || network.isLoading ? (
+                  <Loading />
+                ) : (
+                  <CaptureTimeline logs={logs.data ?? []} network={network.data ?? []} zero={zero} video={video ? clock : null} />
+                )
+              ) : tab === "console" ? (
                 logs.isError ? (
                   <ErrorNote error={logs.error} onRetry={() => logs.refetch()} />
                 ) : logs.isLoading ? (
                   <Loading />
                 ) : (
-                  <ConsoleViewer logs={logs.data ?? []} since={bug.created_at} />
+                  <ConsoleViewer logs={logs.data ?? []} since={zero} />
                 )
               ) : network.isError ? (
                 <ErrorNote error={network.error} onRetry={() => network.refetch()} />
               ) : network.isLoading ? (
                 <Loading />
               ) : (
-                <NetworkViewer entries={network.data ?? []} since={bug.created_at} />
+                <NetworkViewer entries={network.data ?? []} since={zero} />
               )}
             </div>
           </section>

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import type { ActivityEntry, Comment, Member } from "../../api/client";
 import { memberName } from "../../app/workspace";
 import { Markdown } from "../../ui/Markdown";
@@ -183,7 +183,17 @@ function Composer({ bugId, members }: { bugId: string; members: Member[] }) {
   const [mention, setMention] = useState<{ start: number; query: string } | null>(null);
   const [pick, setPick] = useState(0);
   const ref = useRef<HTMLTextAreaElement>(null);
+  // Where the caret goes after a mention is picked: set in the same commit as the new text (not
+  // a frame later, when the next typed characters would already be in and land after it).
+  const pendingCaret = useRef<number | null>(null);
   const add = useAddComment(bugId);
+  useLayoutEffect(() => {
+    const pos = pendingCaret.current;
+    if (pos == null) return;
+    pendingCaret.current = null;
+    ref.current?.focus();
+    ref.current?.setSelectionRange(pos, pos);
+  }, [text]);
 
   useEffect(() => {
     try {
@@ -210,13 +220,9 @@ function Composer({ bugId, members }: { bugId: string; members: Member[] }) {
     if (!mention || !m.email) return;
     const caret = mention.start + 1 + mention.query.length;
     const next = `${text.slice(0, mention.start)}@${m.email} ${text.slice(caret)}`;
+    pendingCaret.current = mention.start + m.email.length + 2;
     setText(next);
     setMention(null);
-    requestAnimationFrame(() => {
-      const pos = mention.start + m.email!.length + 2;
-      ref.current?.focus();
-      ref.current?.setSelectionRange(pos, pos);
-    });
   };
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
     if (mention && options.length) {

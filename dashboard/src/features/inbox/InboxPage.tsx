@@ -237,6 +237,7 @@ export function InboxPage() {
       {selected.size > 0 && canEdit && (
         <BulkBar
           ids={[...selected]}
+          labels={[...new Set(bugs.filter((b) => selected.has(b.id)).flatMap((b) => b.labels))].sort()}
           members={(members.data ?? []).map((m) => ({ id: m.user_id, name: memberName(m) }))}
           statusRef={statusRef}
           assignRef={assignRef}
@@ -368,12 +369,15 @@ function FilterText({ label, name, value, onCommit }: { label: string; name: str
 
 function BulkBar({
   ids,
+  labels,
   members,
   statusRef,
   assignRef,
   onDone,
 }: {
   ids: string[];
+  /** The labels the selected bugs carry: the choices for "Remove label". */
+  labels: string[];
   members: { id: string; name: string }[];
   statusRef: React.RefObject<HTMLSelectElement>;
   assignRef: React.RefObject<HTMLSelectElement>;
@@ -437,6 +441,21 @@ function BulkBar({
       >
         <input className="input small" aria-label="Add label" placeholder="Add label" value={label} onChange={(e) => setLabel(e.target.value)} />
       </form>
+      <select
+        aria-label="Remove label"
+        className="input"
+        value=""
+        onChange={(e) => e.target.value && apply({ labels: { add: [], remove: [e.target.value] } })}
+        disabled={bulk.isPending || labels.length === 0}
+        title={labels.length === 0 ? "The selected bugs carry no labels" : undefined}
+      >
+        <option value="">{labels.length === 0 ? "No labels to remove" : "Remove label…"}</option>
+        {labels.map((l) => (
+          <option key={l} value={l}>
+            {l}
+          </option>
+        ))}
+      </select>
       {bulk.isPending && <span className="muted">Saving…</span>}
       {bulk.isError && <ErrorNote error={bulk.error} />}
     </div>
