@@ -81,10 +81,13 @@ async function startRecording(draftId: string, tabId: number, captureTabId: numb
   const settings = await getSettings();
   const streamId = await chrome.tabCapture.getMediaStreamId({ targetTabId: tabId });
   await ensureOffscreen();
-  const startedAt = new Date().toISOString();
-  await chrome.storage.session.set({ recording: { draftId, tabId, captureTabId, startedAt } satisfies Recording });
+  await chrome.storage.session.set({ recording: { draftId, tabId, captureTabId, startedAt: new Date().toISOString() } satisfies Recording });
   const limit = Math.min(Math.max(settings.maxRecordSeconds, 1), MAX_RECORD_SECONDS);
-  const r = (await chrome.runtime.sendMessage({ target: "offscreen", type: "record.start", streamId, draftId, mic, limitSeconds: limit, startedAt })) as { ok: boolean; error?: string };
+  const r = (await chrome.runtime.sendMessage({ target: "offscreen", type: "record.start", streamId, draftId, mic, limitSeconds: limit })) as {
+    ok: boolean;
+    startedAt?: string;
+    error?: string;
+  };
   if (!r?.ok) {
     await chrome.storage.session.remove("recording");
     throw new Error(r?.error ?? "The recorder did not start.");
@@ -99,8 +102,9 @@ async function stopRecording(): Promise<void> {
   await chrome.runtime.sendMessage({ target: "offscreen", type: "record.stop" });
 }
 
-/** The offscreen recorder saved the video into the draft: add the timeline's second snapshot. */
-async function recordingDone(draftId: string, durationMs: number, mic: boolean, error?: string): Promise<void> {
+/** The offscreen recorder saved the video into the draft: add the timeline's second snapshot.
+ * `startedAt` is the recorder's own start (the video's time zero), so offsets line up. */
+async function recordingDone(draftId: string, startedAt: string, durationMs: number, mic: boolean, error?: string): Promise<void> {
   const rec = await currentRecording();
   await chrome.storage.session.remove("recording");
   await chrome.action.setBadgeText({ text: "" });
@@ -115,7 +119,7 @@ async function recordingDone(draftId: string, durationMs: number, mic: boolean, 
   }
   await updateDraft(draftId, (d) => {
     if (snapshot) d.snapshot = snapshot;
-    if (rec && d.video) d.recording = { started_at: rec.startedAt, duration_ms: durationMs, mic };
+    if (d.video) d.recording = { started_at: startedAt, duration_ms: durationMs, mic };
     if (error) d.screenshot_note = `Recording failed: ${error}`;
   });
   if (rec?.captureTabId != null) await chrome.tabs.update(rec.captureTabId, { active: true }).catch(() => undefined);
@@ -149,7 +153,7 @@ chrome.runtime.onMessage.addListener((msg: Record<string, unknown>, _sender, rep
     case "record.state":
       return done(currentRecording());
     case "record.done":
-      return done(recordingDone(String(msg.draftId), Number(msg.durationMs), Boolean(msg.mic), msg.error ? String(msg.error) : undefined));
+      return done(recordingDone(String(msg.draftId), String(msg.startedAt), Number(msg.durationMs), Boolean(msg.mic), msg.error ? String(msg.error) : undefined));
     case "connect.begin":
       return done(beginConnect());
     case "drafts.retry":

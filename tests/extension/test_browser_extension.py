@@ -213,3 +213,46 @@ async def test_server_killed_mid_upload_keeps_the_draft(ext_world: ExtWorld) -> 
     assert [m["kind"] for m in ready] == ["screenshot"]
     assert stored_bytes(w, ready[0])[:8] == b"\x89PNG\r\n\x1a\n"
     await page.close()
+
+
+async def test_record_the_tab_and_submit(ext_world: ExtWorld) -> None:
+    w = ext_world
+    page = await open_shop(w)
+    cap = await w.press_toolbar_button(page)
+    await cap.locator("#title").fill("Recorded: checkout flow")
+    await cap.get_by_role("button", name="Record the tab").click()
+    await expect(cap.locator("#rec-state")).to_contain_text("Recording the tab")
+    # What happens during the recording is on the timeline, at its offset.
+    await page.bring_to_front()
+    await page.click("#pay")
+    await expect(page.locator("#out")).to_have_text("status 404")
+    await cap.get_by_role("button", name="Stop recording").click()
+    await expect(cap.locator("#rec-state")).to_contain_text(re.compile(r"Recorded \d+ s\."))
+    await expect(cap.locator("#video-box")).to_be_visible()
+    await cap.get_by_role("button", name="Send to BugPort").click()
+    await expect(cap.get_by_text("Sent. All attachments are uploaded.")).to_be_visible()
+    href = await cap.locator("#result-link").get_attribute("href")
+    assert href
+    bug_id = href.rsplit("/", 1)[1]
+    bug = await api_get(w, f"/v1/bugs/{bug_id}")
+    rec = bug["metadata"]["extension"]["recording"]
+    assert rec["timeline"] == "timeline.json" and rec["duration_ms"] > 0
+    media = {m["filename"]: m for m in (await api_get(w, f"/v1/bugs/{bug_id}/media"))["data"]}
+    assert {k: (m["kind"], m["status"]) for k, m in media.items()} == {
+        "screenshot.png": ("screenshot", "ready"),
+        "recording.webm": ("video", "ready"),
+        "timeline.json": ("attachment", "ready"),
+    }
+    video = stored_bytes(w, media["recording.webm"])
+    assert video[:4] == b"\x1aE\xdf\xa3"  # EBML: a WebM file
+    timeline = json.loads(stored_bytes(w, media["timeline.json"]))
+    assert timeline["recording_started_at"] == rec["started_at"]
+    clicks = [
+        e for e in timeline["entries"] if e["type"] == "action" and "button#pay" in e["summary"]
+    ]
+    # The second click on Pay happened during the recording: a non-negative offset within it.
+    assert any(0 <= e["offset_ms"] <= rec["duration_ms"] for e in clicks), json.dumps(
+        timeline["entries"]
+    )[-3000:]
+    assert any(e["type"] == "network" and e["offset_ms"] >= 0 for e in timeline["entries"])
+    await page.close()

@@ -14,7 +14,8 @@ interface Start {
   startedAt: string;
 }
 
-async function start(m: Start): Promise<void> {
+/** Starts recording; answers the moment the recorder started (the video's time zero). */
+async function start(m: Start): Promise<string> {
   const tab = await navigator.mediaDevices.getUserMedia({
     audio: { mandatory: { chromeMediaSource: "tab", chromeMediaSourceId: m.streamId } } as MediaTrackConstraints,
     video: { mandatory: { chromeMediaSource: "tab", chromeMediaSourceId: m.streamId, maxFrameRate: 15 } } as MediaTrackConstraints,
@@ -40,7 +41,7 @@ async function start(m: Start): Promise<void> {
   const chunks: Blob[] = [];
   const rec = new MediaRecorder(stream, { mimeType: type, videoBitsPerSecond: 2_500_000 });
   recorder = rec;
-  const t0 = Date.now();
+  let t0 = Date.now();
   rec.ondataavailable = (e) => {
     if (e.data.size) chunks.push(e.data);
   };
@@ -60,18 +61,27 @@ async function start(m: Start): Promise<void> {
       } catch (e) {
         error = e instanceof Error ? e.message : String(e);
       }
-      await chrome.runtime.sendMessage({ type: "record.done", draftId: m.draftId, durationMs: Date.now() - t0, mic: Boolean(micStream), error });
+      await chrome.runtime.sendMessage({
+        type: "record.done",
+        draftId: m.draftId,
+        startedAt: new Date(t0).toISOString(),
+        durationMs: Date.now() - t0,
+        mic: Boolean(micStream),
+        error,
+      });
     })();
   };
   rec.start(1000);
+  t0 = Date.now();
   stopTimer = setTimeout(() => rec.state !== "inactive" && rec.stop(), m.limitSeconds * 1000);
+  return new Date(t0).toISOString();
 }
 
 chrome.runtime.onMessage.addListener((msg: Record<string, unknown>, _sender, reply) => {
   if (msg.target !== "offscreen") return false;
   if (msg.type === "record.start") {
     start(msg as unknown as Start).then(
-      () => reply({ ok: true }),
+      (startedAt) => reply({ ok: true, startedAt }),
       (e: unknown) => reply({ ok: false, error: e instanceof Error ? e.message : String(e) }),
     );
     return true;
