@@ -205,15 +205,19 @@ export async function acceptHandover(msg: Handover, senderOrigin: string | undef
   } else {
     // A refreshed token for the account already connected (the dashboard pushes these).
     const current = await getSession();
-    const same = current && (current.user_id ?? null) === (msg.user_id ?? claims.sub) && normalizeServer(current.server).origin === server.origin;
+    const same = current && current.sub !== null && current.sub === claims.sub && normalizeServer(current.server).origin === server.origin;
     if (!same) return { ok: false, error: "not connected to this account" };
+    await setSession({ ...current, access_token: msg.access_token, expires_at: claims.exp });
+    void retryDrafts(true);
+    return { ok: true };
   }
   await setSession({
     server: server.base,
     access_token: msg.access_token,
     expires_at: claims.exp,
     email: msg.email ?? claims.email,
-    user_id: msg.user_id ?? claims.sub,
+    user_id: msg.user_id ?? null,
+    sub: claims.sub,
     connected_at: new Date().toISOString(),
   });
   void retryDrafts(true);

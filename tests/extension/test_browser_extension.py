@@ -99,6 +99,42 @@ async def test_connect_through_the_dashboard(ext_world: ExtWorld) -> None:
         w.extension_id,
     )
     assert answer["ok"] is False and "set up for" in answer["error"]
+
+    # Session refresh: a new dashboard token for the same account is pushed to the extension;
+    # one for another account is not taken.
+    async def extension_token() -> str:
+        return await w.worker.evaluate(  # type: ignore[no-any-return]
+            "async () => (await chrome.storage.local.get('session')).session.access_token"
+        )
+
+    first = await extension_token()
+    assert first == await dash.evaluate("localStorage.getItem('bugport.token')")
+    await dash.goto(w.signin_link(member.email))
+    await dash.wait_for_url(lambda u: "/signin" not in u)
+    renewed = await dash.evaluate("localStorage.getItem('bugport.token')")
+    assert renewed != first
+    await asyncio.wait_for(
+        w.worker.evaluate(
+            """(token) => new Promise((resolve) => {
+                const check = async () => {
+                  const s = (await chrome.storage.local.get('session')).session;
+                  if (s && s.access_token === token) resolve(true);
+                };
+                chrome.storage.onChanged.addListener(check);
+                check();
+            })""",
+            renewed,
+        ),
+        15,
+    )
+    owner = w.tenant.owner.token  # another account's token, from the dashboard's origin
+    refused = await dash.evaluate(
+        """([id, token]) => new Promise((resolve) => chrome.runtime.sendMessage(id,
+            {type: 'bugport.session', access_token: token}, (r) => resolve(r)))""",
+        [w.extension_id, owner],
+    )
+    assert refused == {"ok": False, "error": "not connected to this account"}
+    assert await extension_token() == renewed
     for p in (dash, connect, shop):
         await p.close()
     w.state["options"] = options

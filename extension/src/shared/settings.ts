@@ -20,6 +20,8 @@ export interface Session {
   expires_at: number | null;
   email: string | null;
   user_id: string | null;
+  /** The token's subject: a pushed, refreshed token must be for the same account. */
+  sub: string | null;
   connected_at: string;
 }
 

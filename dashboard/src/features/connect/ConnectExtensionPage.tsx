@@ -4,7 +4,7 @@ import { useSearchParams } from "react-router";
 import { api, call } from "../../api/client";
 import { getToken } from "../../api/token";
 import { ErrorNote, Loading } from "../../ui/states";
-import { approve, approved, sendToExtension, startExtensionSync, validExtensionId } from "./extension";
+import { approve, approved, sendToExtension, validExtensionId } from "./extension";
 
 /**
  * `/connect/extension?extension_id=…&nonce=…`, opened by the extension's "Connect" button. After
@@ -30,7 +30,6 @@ export function ConnectExtensionPage() {
       const who = { email: me.data.email, user_id: me.data.id };
       await sendToExtension(extensionId, { type: "bugport.connect", nonce, access_token: token, ...who });
       approve(extensionId);
-      startExtensionSync(who);
       setState("done");
     } catch (e) {
       setError(e);

@@ -72,18 +72,19 @@ export function sendToExtension(id: string, message: Handover): Promise<void> {
 }
 
 let started = false;
-let who: { email: string | null; user_id: string | null } | null = null;
 
-/** Push each new token (Supabase refreshes them) to the approved extensions of this user. */
-export function startExtensionSync(user: { email: string | null; user_id: string | null }): void {
-  who = user;
+/** Push each new token (Supabase refreshes them) to the extensions this browser approved; an
+ * extension takes it only for the account it is connected to (the token's subject). */
+export function startExtensionSync(): void {
   if (started) return;
   started = true;
   onTokenChange(() => {
     const token = getToken();
-    if (!token || !who || !runtime()) return;
+    if (!token || !runtime()) return;
     for (const id of approved()) {
-      sendToExtension(id, { type: "bugport.session", access_token: token, ...who }).catch(() => undefined);
+      sendToExtension(id, { type: "bugport.session", access_token: token, email: null, user_id: null }).catch(() => undefined);
     }
   });
 }
+
+startExtensionSync();
