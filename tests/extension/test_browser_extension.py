@@ -245,8 +245,12 @@ async def test_server_killed_mid_upload_keeps_the_draft(ext_world: ExtWorld) -> 
     bugs = (await api_get(w, "/v1/bugs", q="Checkout hangs after pay"))["data"]
     assert [b["id"] for b in bugs] == [draft["bug"]]  # one bug: no duplicate
     media = (await api_get(w, f"/v1/bugs/{draft['bug']}/media"))["data"]
+    # The cut-off upload was given up on the server (fail endpoint), then sent again.
+    assert [(m["kind"], m["status"], m["failure_reason"]) for m in media] == [
+        ("screenshot", "failed", "client: retrying the upload"),
+        ("screenshot", "ready", None),
+    ]
     ready = [m for m in media if m["status"] == "ready"]
-    assert [m["kind"] for m in ready] == ["screenshot"]
     assert stored_bytes(w, ready[0])[:8] == b"\x89PNG\r\n\x1a\n"
     await page.close()
 
@@ -292,3 +296,30 @@ async def test_record_the_tab_and_submit(ext_world: ExtWorld) -> None:
     )[-3000:]
     assert any(e["type"] == "network" and e["offset_ms"] >= 0 for e in timeline["entries"])
     await page.close()
+
+
+async def test_recording_stops_at_the_length_limit(ext_world: ExtWorld) -> None:
+    w = ext_world
+    await w.worker.evaluate(
+        """async () => {
+          const { settings } = await chrome.storage.local.get('settings');
+          await chrome.storage.local.set({ settings: { ...settings, maxRecordSeconds: 1 } });
+        }"""
+    )
+    try:
+        page = await open_shop(w)
+        cap = await w.press_toolbar_button(page)
+        await cap.get_by_role("button", name="Record the tab").click()
+        await expect(cap.locator("#rec-state")).to_contain_text("Recording the tab")
+        # Nobody presses Stop: the recorder ends itself at the limit.
+        await expect(cap.locator("#rec-state")).to_have_text(re.compile(r"Recorded 1 s\."))
+        await expect(cap.locator("#video-box")).to_be_visible()
+        await expect(cap.get_by_role("button", name="Record the tab")).to_be_visible()
+        await page.close()
+    finally:
+        await w.worker.evaluate(
+            """async () => {
+              const { settings } = await chrome.storage.local.get('settings');
+              await chrome.storage.local.set({ settings: { ...settings, maxRecordSeconds: 120 } });
+            }"""
+        )
