@@ -63,13 +63,18 @@ def stored_bytes(w: ExtWorld, media: dict[str, Any]) -> bytes:
     return w.s3.client().get_object(Bucket=w.s3.bucket, Key=key)["Body"].read()  # type: ignore[no-any-return]
 
 
-async def test_connect_through_the_dashboard(ext_world: ExtWorld) -> None:
-    w = ext_world
+async def connect_flow(w: ExtWorld) -> tuple[Any, Any]:
+    """From a fresh extension state: sign in to the dashboard, set the server in the options,
+    Connect, confirm on the dashboard's connect page. Returns (dashboard page, options page)."""
     member = w.tenant.member
+    await w.worker.evaluate("() => chrome.storage.local.clear()")
     dash = await w.context.new_page()
+    dash.set_default_timeout(20_000)
     await dash.goto(w.signin_link(member.email))
     await dash.wait_for_url(lambda u: "/signin" not in u)
+    await dash.evaluate("localStorage.removeItem('bugport.extensions')")  # not approved yet
     options = await w.context.new_page()
+    options.set_default_timeout(20_000)
     await options.goto(w.ext("options.html"))
     await expect(options.locator("#account")).to_have_text("Not connected.")
     await expect(options.locator("#server")).to_have_value("http://127.0.0.1:8000")
@@ -88,6 +93,26 @@ async def test_connect_through_the_dashboard(ext_world: ExtWorld) -> None:
     await expect(options.locator("#account")).to_have_text(
         f"Connected as {member.email} to {w.url}."
     )
+    await connect.close()
+    return dash, options
+
+
+async def ensure_connected(w: ExtWorld) -> None:
+    """Each test stands alone (xdist may run them on different workers, each with its world)."""
+    session = await w.worker.evaluate(
+        "async () => (await chrome.storage.local.get('session')).session"
+    )
+    if session and session["server"] == w.url:
+        return
+    dash, options = await connect_flow(w)
+    await dash.close()
+    await options.close()
+
+
+async def test_connect_through_the_dashboard(ext_world: ExtWorld) -> None:
+    w = ext_world
+    member = w.tenant.member
+    dash, options = await connect_flow(w)
     # A page of another origin cannot hand the extension a session (externally_connectable
     # lists loopback origins, and the worker accepts only the configured server's origin).
     shop = await w.context.new_page()
@@ -135,13 +160,26 @@ async def test_connect_through_the_dashboard(ext_world: ExtWorld) -> None:
     )
     assert refused == {"ok": False, "error": "not connected to this account"}
     assert await extension_token() == renewed
-    for p in (dash, connect, shop):
+    # Sign-out ends the extension's session.
+    await options.get_by_role("button", name="Sign out").click()
+    await expect(options.locator("#account")).to_have_text("Not connected.")
+    assert (
+        await w.worker.evaluate("async () => (await chrome.storage.local.get('session')).session")
+        is None
+    )
+    # Reconnecting from a browser that approved the extension goes through without asking.
+    async with w.context.expect_page(lambda p: "/connect/extension" in p.url) as opened:
+        await options.get_by_role("button", name="Connect to BugPort").click()
+    again = await opened.value
+    await expect(again.get_by_text("Connected. The extension files bugs as")).to_be_visible()
+    await expect(options.locator("#account")).to_contain_text("Connected as")
+    for p in (dash, again, shop, options):
         await p.close()
-    w.state["options"] = options
 
 
 async def test_capture_annotate_and_submit(ext_world: ExtWorld) -> None:
     w = ext_world
+    await ensure_connected(w)
     page = await open_shop(w)
     cap = await w.press_toolbar_button(page)
     await expect(cap.locator("#conn")).to_contain_text(f"Connected as {w.tenant.member.email}")
@@ -214,12 +252,12 @@ async def test_capture_annotate_and_submit(ext_world: ExtWorld) -> None:
         if px[0] > 180 and px[1] < 90 and px[2] < 120
     )
     assert red > 200, red
-    w.state["capture"] = cap
     await page.close()
 
 
 async def test_server_killed_mid_upload_keeps_the_draft(ext_world: ExtWorld) -> None:
     w = ext_world
+    await ensure_connected(w)
     page = await open_shop(w)
     cap = await w.press_toolbar_button(page)
     await expect(cap.locator("#project")).to_have_value(w.tenant.project_id)  # remembered
@@ -241,7 +279,7 @@ async def test_server_killed_mid_upload_keeps_the_draft(ext_world: ExtWorld) -> 
     await expect(cap.get_by_text("Sent. All attachments are uploaded.")).to_be_visible(
         timeout=45_000
     )
-    assert await drafts_in_storage(cap) == []
+    assert [d for d in await drafts_in_storage(cap) if d["title"] == draft["title"]] == []
     bugs = (await api_get(w, "/v1/bugs", q="Checkout hangs after pay"))["data"]
     assert [b["id"] for b in bugs] == [draft["bug"]]  # one bug: no duplicate
     media = (await api_get(w, f"/v1/bugs/{draft['bug']}/media"))["data"]
@@ -257,6 +295,7 @@ async def test_server_killed_mid_upload_keeps_the_draft(ext_world: ExtWorld) -> 
 
 async def test_record_the_tab_and_submit(ext_world: ExtWorld) -> None:
     w = ext_world
+    await ensure_connected(w)
     page = await open_shop(w)
     cap = await w.press_toolbar_button(page)
     await cap.locator("#title").fill("Recorded: checkout flow")
@@ -300,6 +339,7 @@ async def test_record_the_tab_and_submit(ext_world: ExtWorld) -> None:
 
 async def test_recording_stops_at_the_length_limit(ext_world: ExtWorld) -> None:
     w = ext_world
+    await ensure_connected(w)
     await w.worker.evaluate(
         """async () => {
           const { settings } = await chrome.storage.local.get('settings');
