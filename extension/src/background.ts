@@ -81,6 +81,8 @@ async function startRecording(draftId: string, tabId: number, captureTabId: numb
   const settings = await getSettings();
   const streamId = await chrome.tabCapture.getMediaStreamId({ targetTabId: tabId });
   await ensureOffscreen();
+  // The tab must be visible to deliver frames: show it before the recorder starts.
+  await chrome.tabs.update(tabId, { active: true });
   await chrome.storage.session.set({ recording: { draftId, tabId, captureTabId, startedAt: new Date().toISOString() } satisfies Recording });
   const limit = Math.min(Math.max(settings.maxRecordSeconds, 1), MAX_RECORD_SECONDS);
   const r = (await chrome.runtime.sendMessage({ target: "offscreen", type: "record.start", streamId, draftId, mic, limitSeconds: limit })) as {
@@ -94,7 +96,6 @@ async function startRecording(draftId: string, tabId: number, captureTabId: numb
   }
   await chrome.action.setBadgeText({ text: "REC" });
   await chrome.action.setBadgeBackgroundColor({ color: "#d00" });
-  await chrome.tabs.update(tabId, { active: true });
 }
 
 async function stopRecording(): Promise<void> {

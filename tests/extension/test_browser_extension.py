@@ -15,6 +15,9 @@ from playwright.async_api import expect
 
 from tests.extension.browser import BEARER, PASSWORD, SECRET, TYPED, ExtWorld
 
+# Two Chromiums and two servers share two cores under `./dev test`: allow for a slow step.
+expect.set_options(timeout=20_000)
+
 
 async def api_get(w: ExtWorld, path: str, **params: Any) -> Any:
     r = await w.http.get(path, headers=w.tenant.member.headers, params=params)

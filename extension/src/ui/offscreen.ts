@@ -14,6 +14,24 @@ interface Start {
   startedAt: string;
 }
 
+/** Resolves when the tab stream delivers its first frame (a busy machine can take a moment; a
+ * recorder started before that records nothing), or after 5 s. */
+function firstFrame(stream: MediaStream): Promise<void> {
+  const video = document.createElement("video");
+  video.muted = true;
+  video.srcObject = stream;
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      video.srcObject = null;
+      resolve();
+    };
+    const timer = setTimeout(done, 5000);
+    video.requestVideoFrameCallback(() => done());
+    void video.play().catch(done);
+  });
+}
+
 /** Starts recording; answers the moment the recorder started (the video's time zero). */
 async function start(m: Start): Promise<string> {
   const tab = await navigator.mediaDevices.getUserMedia({
@@ -37,6 +55,7 @@ async function start(m: Start): Promise<string> {
     }
   }
   const stream = new MediaStream([...tab.getVideoTracks(), ...mixed.stream.getAudioTracks()]);
+  await firstFrame(tab);
   const type = ["video/webm;codecs=vp9,opus", "video/webm;codecs=vp8,opus", "video/webm"].find((t) => MediaRecorder.isTypeSupported(t)) ?? "video/webm";
   const chunks: Blob[] = [];
   const rec = new MediaRecorder(stream, { mimeType: type, videoBitsPerSecond: 2_500_000 });
