@@ -16,10 +16,19 @@ for arg in "$@"; do
 done
 [ ${#names[@]} -gt 0 ] || names=(widget dashboard extension)
 
+# Files outside a front end's folder that its build reads (the extension bundles the widget's
+# redaction module and type-checks against the dashboard's generated API types).
+shared_sources() {
+  case "$1" in
+    extension) echo widget/src/redact.ts dashboard/src/api/schema.d.ts ;;
+  esac
+}
+
 stale() {  # $1 = front end folder, $2 = its build stamp
   [ "$force" = 1 ] && return 0
   [ -f "$2" ] || return 0
-  [ -n "$(find "$1" \( -name node_modules -o -name dist -o -name test-results -o -name playwright-report \) -prune \
+  # shellcheck disable=SC2046
+  [ -n "$(find "$1" $(shared_sources "$1") \( -name node_modules -o -name dist -o -name test-results -o -name playwright-report \) -prune \
           -o -type f -newer "$2" -print -quit)" ]
 }
 

@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 
 from bugport.bug.schemas import MAX_REQUEST_BYTES, Bug
 from bugport.db import Session
+from bugport.kit import idempotency
+from bugport.kit.idempotency import IdempotencyKey
 from bugport.kit.middleware import register_body_limit
 from bugport.media import service as media_service
 from bugport.media.endpoints import rejection, upload_body
@@ -42,17 +44,36 @@ register_body_limit("POST", r"/v1/plugin/captures", MAX_REQUEST_BYTES)
         "PUT URL, or an `error` in its slot (e.g. `quota_exceeded`, `validation_error`) — an "
         "attachment that fails never loses the bug. Then PUT each file and call "
         "POST /v1/plugin/media/complete (or /fail) per attachment. Body limit "
-        f"{MAX_REQUEST_BYTES} bytes."
+        f"{MAX_REQUEST_BYTES} bytes. Honours `Idempotency-Key`: the extension sends one per "
+        "capture, so a retry after a lost answer gets the same bug (and its upload slots) back; "
+        "an upload URL in a replayed answer may have expired — ask for a fresh one with "
+        "POST /v1/plugin/media/upload-url and `bug_id`."
     ),
 )
 async def create_capture(
-    body: CaptureCreate, principal: ExtensionUser, session: Session, rt: Rt, response: Response
-) -> Capture:
+    body: CaptureCreate,
+    principal: ExtensionUser,
+    session: Session,
+    rt: Rt,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    idem = await idempotency.begin(
+        request, session, principal, idempotency_key, route="POST /v1/plugin/captures"
+    )
+    if idem.replay is not None:
+        return idem.replay
     bug, attachments = await service.create_capture(session, rt, principal, body)
-    response.headers["Location"] = f"/v1/bugs/{bug.id}"
-    return Capture(
+    capture = Capture(
         bug=Bug.of(bug),
         attachments=[CaptureAttachmentResult.model_validate(a) for a in attachments],
+    )
+    return await idem.respond(
+        session,
+        201,
+        capture.model_dump(mode="json"),
+        headers={"Location": f"/v1/bugs/{bug.id}"},
+        resource_id=bug.id,
     )
 
 

@@ -192,3 +192,42 @@ class TestCapture:
         assert g.status_code == 200 and g.json()["title"] == "Pay button does nothing"
         st = await storage_of(env, tenant_a.owner.headers, tenant_a.workspace_id)
         assert st["reserved_bytes"] == 0
+
+
+class TestCaptureIdempotency:
+    """The extension sends each capture with one Idempotency-Key and retries with it after a lost
+    answer: the retry gets the same bug and upload slots back and creates nothing."""
+
+    async def test_same_key_replays_the_capture(self, env: MediaEnv, tenant_a: Tenant) -> None:
+        h = {**tenant_a.member.headers, "Idempotency-Key": "ext-capture-1"}
+        shot = png()
+        body = capture_body(tenant_a, [att("shot.png", "image/png", len(shot), "screenshot")])
+        first = await env.client.post("/v1/plugin/captures", json=body, headers=h)
+        assert first.status_code == 201, first.text
+        again = await env.client.post("/v1/plugin/captures", json=body, headers=h)
+        assert again.status_code == 201, again.text
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.json() == first.json()
+        assert again.headers["Location"] == f"/v1/bugs/{first.json()['bug']['id']}"
+        listed = await env.client.get(
+            "/v1/bugs", params={"q": "Pay button does nothing"}, headers=tenant_a.member.headers
+        )
+        ids = [b["id"] for b in listed.json()["data"] if b["title"] == body["title"]]
+        assert ids == [first.json()["bug"]["id"]]
+        # The replayed slot still uploads and completes (within its URL's lifetime).
+        slot = again.json()["attachments"][0]
+        assert (await env.put(slot["upload"], shot)).status_code == 200
+        c = await env.client.post(
+            "/v1/plugin/media/complete", json={"media_id": slot["media_id"]}, headers=h
+        )
+        assert c.status_code == 200 and c.json()["status"] == "ready", c.text
+
+    async def test_same_key_other_body_is_refused(self, env: MediaEnv, tenant_a: Tenant) -> None:
+        h = {**tenant_a.member.headers, "Idempotency-Key": "ext-capture-2"}
+        body = capture_body(tenant_a, [])
+        assert (
+            await env.client.post("/v1/plugin/captures", json=body, headers=h)
+        ).status_code == 201
+        other = {**body, "title": "Something else"}
+        r = await env.client.post("/v1/plugin/captures", json=other, headers=h)
+        assert_error(r, 422, "idempotency_key_reused")

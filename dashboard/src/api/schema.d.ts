@@ -632,7 +632,7 @@ export interface paths {
         put?: never;
         /**
          * Extension: create a bug (logs, network) and get upload URLs for its attachments (member)
-         * @description One call for a whole capture. The bug is created (source `extension`) with its logs and network entries; each of `attachments` (at most 20) gets its own presigned PUT URL, or an `error` in its slot (e.g. `quota_exceeded`, `validation_error`) — an attachment that fails never loses the bug. Then PUT each file and call POST /v1/plugin/media/complete (or /fail) per attachment. Body limit 4194304 bytes.
+         * @description One call for a whole capture. The bug is created (source `extension`) with its logs and network entries; each of `attachments` (at most 20) gets its own presigned PUT URL, or an `error` in its slot (e.g. `quota_exceeded`, `validation_error`) — an attachment that fails never loses the bug. Then PUT each file and call POST /v1/plugin/media/complete (or /fail) per attachment. Body limit 4194304 bytes. Honours `Idempotency-Key`: the extension sends one per capture, so a retry after a lost answer gets the same bug (and its upload slots) back; an upload URL in a replayed answer may have expired — ask for a fresh one with POST /v1/plugin/media/upload-url and `bug_id`.
          */
         post: operations["create_capture_v1_plugin_captures_post"];
         delete?: never;
@@ -10027,7 +10027,10 @@ export interface operations {
     create_capture_v1_plugin_captures_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description 1-255 printable characters. A retry with the same key and body returns the original response (with `Idempotent-Replayed: true`) and creates nothing; the same key with a different body is 422 `idempotency_key_reused`; 409 `idempotency_in_progress` while the first request runs. Scoped to the credential; kept 24 hours. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };

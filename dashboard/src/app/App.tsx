@@ -2,6 +2,7 @@ import { QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-qu
 import { lazy, Suspense } from "react";
 import { createBrowserRouter, Navigate, RouterProvider } from "react-router";
 import { isApiError } from "../api/errors";
+import { ConnectExtensionPage } from "../features/connect/ConnectExtensionPage";
 import { InboxPage } from "../features/inbox/InboxPage";
 import { SignInPage } from "../features/signin/SignInPage";
 import { Loading, NotFoundPage } from "../ui/states";
@@ -74,6 +75,7 @@ const router = createBrowserRouter([
           { path: "*", element: <NotFoundPage /> },
         ],
       },
+      { path: "connect/extension", element: <ConnectExtensionPage /> },
       { path: "*", element: <NotFoundPage /> },
     ],
   },
