@@ -49,6 +49,8 @@ class WebhookEndpoint(IdMixin, TimestampMixin, Base):
         ForeignKey("projects.id", ondelete="CASCADE"), default=None
     )
     url: Mapped[str] = mapped_column(String(2048))
+    # standard: the signed JSON envelope; slack: a Block Kit message to an incoming-webhook URL.
+    kind: Mapped[str] = mapped_column(String(20), default="standard", server_default="standard")
     description: Mapped[str | None] = mapped_column(String(500), default=None)
     event_types: Mapped[list[str]] = mapped_column(JSONType, default=list)  # [] = every type
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -27,8 +27,9 @@ from bugport.connector.http import ProviderCallFailed, ProviderHttp
 from bugport.connector.netguard import NetPolicy
 from bugport.connector.service import vault_for
 from bugport.events import outbox
-from bugport.models import Bug, Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from bugport.webhook import signing
+from bugport.models import Bug, Event, Media, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from bugport.storage import Storage
+from bugport.webhook import signing, slack
 
 # Seconds to wait after failed attempt n (1-based) before attempt n + 1: 8 attempts over ~27 h
 # (the Standard Webhooks reference schedule), each wait jittered by ±10%.
@@ -110,19 +111,62 @@ def message_id(event_id: uuid.UUID) -> str:
     return f"msg_{event_id.hex}"
 
 
-async def payload(session: AsyncSession, event: Event) -> bytes:
-    """The envelope: {type, timestamp, data}. `data.bug` is the bug as the API returns it now
-    (stored redacted), or its last state for `bug.deleted`, or null once the bug is gone."""
+async def envelope(session: AsyncSession, event: Event) -> dict[str, Any]:
+    """{type, timestamp, data}. `data.bug` is the bug as the API returns it now (stored
+    redacted), or its last state for `bug.deleted`, or null once the bug is gone."""
     data: dict[str, Any] = dict(event.data or {})
     if event.bug_id is not None and "bug" not in data:
         bug = await session.get(Bug, event.bug_id)
         data["bug"] = BugOut.of(bug).model_dump(mode="json") if bug is not None else None
-    envelope = {
+    return {
         "type": event.type,
         "timestamp": event.created_at.isoformat().replace("+00:00", "Z"),
         "data": data,
     }
-    return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+async def _screenshot_url(
+    session: AsyncSession, storage: Storage | None, bug_id: uuid.UUID | None
+) -> str | None:
+    """A week-long link to the bug's first screenshot thumbnail (Slack fetches it when posting)."""
+    if storage is None or bug_id is None:
+        return None
+    m = await session.scalar(
+        select(Media)
+        .where(
+            Media.bug_id == bug_id,
+            Media.kind == "screenshot",
+            Media.status == "ready",
+            Media.thumbnail_state == "ready",
+        )
+        .order_by(Media.created_at)
+        .limit(1)
+    )
+    if m is None or not m.thumbnail_key:
+        return None
+    return storage.presign_get(m.thumbnail_key, 7 * 86400).url
+
+
+async def render(
+    session: AsyncSession,
+    settings: Settings,
+    storage: Storage | None,
+    ep: WebhookEndpoint,
+    event: Event,
+) -> bytes:
+    """The request body for this endpoint: the signed envelope, or a Slack message."""
+    env = await envelope(session, event)
+    if ep.kind == "slack":
+        bug_url = (
+            f"{settings.public_base_url.rstrip('/')}/bugs/{event.bug_id}" if event.bug_id else None
+        )
+        shot = (
+            await _screenshot_url(session, storage, event.bug_id)
+            if event.type == "bug.created"
+            else None
+        )
+        return slack.render(event.type, env["data"], bug_url, shot)
+    return json.dumps(env, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def signing_secrets(settings: Settings, ep: WebhookEndpoint, now: datetime) -> list[str]:
@@ -138,7 +182,10 @@ def signing_secrets(settings: Settings, ep: WebhookEndpoint, now: datetime) -> l
 
 
 async def deliver_due(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], now: datetime
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    now: datetime,
+    storage: Storage | None = None,
 ) -> int:
     """Claim and send the deliveries due at `now` (up to 100 per call); returns how many."""
     lease = now + timedelta(seconds=settings.webhook_timeout_seconds + 30)
@@ -169,7 +216,7 @@ async def deliver_due(
     async def drain(queue: list[uuid.UUID]) -> None:
         async with sem:
             for delivery_id in queue:
-                await deliver(settings, sessionmaker, delivery_id, now)
+                await deliver(settings, sessionmaker, delivery_id, now, storage)
 
     await asyncio.gather(*(drain(q) for q in queues.values()))
     return len(ids)
@@ -180,7 +227,7 @@ async def deliver(
     sessionmaker: async_sessionmaker[AsyncSession],
     delivery_id: uuid.UUID,
     now: datetime,
-    http: ProviderHttp | None = None,
+    storage: Storage | None = None,
 ) -> WebhookAttempt | None:
     """One attempt of one delivery, its log entry and what follows (success, retry, give up)."""
     async with sessionmaker() as session:
@@ -195,21 +242,18 @@ async def deliver(
             d.status, d.last_error, d.next_attempt_at = "failed", "The endpoint is disabled.", None
             await session.commit()
             return None
-        body = await payload(session, event)
-        secrets_ = signing_secrets(settings, ep, now)
+        body = await render(session, settings, storage, ep, event)
+        secrets_ = signing_secrets(settings, ep, now) if ep.kind == "standard" else []
         url, msg_id = ep.url, message_id(event.id)
-    # Signed at send time with the wall clock: receivers reject stale timestamps.
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
-        **signing.headers(secrets_, msg_id, int(time.time()), body),
-    }
+    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
+    if secrets_:  # signed at send time with the wall clock: receivers reject stale timestamps
+        headers.update(signing.headers(secrets_, msg_id, int(time.time()), body))
     started = time.monotonic()
     status: int | None = None
     excerpt: str | None = None
     error: str | None = None
     try:
-        resp = await (http or http_for(settings)).request(
+        resp = await http_for(settings).request(
             "The webhook endpoint", "POST", url, headers=headers, content=body
         )
         status = resp.status
@@ -308,11 +352,14 @@ async def prune(
 
 
 async def sweep(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], now: datetime
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    now: datetime,
+    storage: Storage | None = None,
 ) -> None:
     """Relay, then send what is due. One sweep at a time per process (others skip a turn)."""
     if _sweeping.locked():
         return
     async with _sweeping:
         await relay(sessionmaker, now)
-        await deliver_due(settings, sessionmaker, now)
+        await deliver_due(settings, sessionmaker, now, storage)

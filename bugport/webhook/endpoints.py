@@ -31,9 +31,7 @@ Admin = Annotated[Principal, Depends(require(kinds=("user",)))]
 
 def _created(ep: EndpointRow, secret: str, response: Response) -> WebhookCreated:
     response.headers["Location"] = f"/v1/webhooks/{ep.id}"
-    return WebhookCreated.model_validate(
-        {**Webhook.model_validate(ep).model_dump(), "secret": secret}
-    )
+    return WebhookCreated.model_validate({**Webhook.of(ep).model_dump(), "secret": secret})
 
 
 def _attempt(a: AttemptRow, d: DeliveryRow) -> WebhookAttempt:
@@ -89,12 +87,12 @@ async def list_webhooks(
     rows, nxt = await service.list_endpoints(
         session, principal, workspace_id, signing_key(request), paging
     )
-    return Page(data=[Webhook.model_validate(e) for e in rows], next_cursor=nxt)
+    return Page(data=[Webhook.of(e) for e in rows], next_cursor=nxt)
 
 
 @router.get("/webhooks/{endpoint_id}", response_model=Webhook, summary="Get a webhook endpoint")
 async def get_webhook(endpoint_id: uuid.UUID, principal: Admin, session: Session) -> Webhook:
-    return Webhook.model_validate(await service.get(session, principal, endpoint_id))
+    return Webhook.of(await service.get(session, principal, endpoint_id))
 
 
 @router.patch(
@@ -110,7 +108,7 @@ async def update_webhook(
     request: Request,
 ) -> Webhook:
     ep = await service.update(session, principal, request.app.state.settings, endpoint_id, body)
-    return Webhook.model_validate(ep)
+    return Webhook.of(ep)
 
 
 @router.delete(

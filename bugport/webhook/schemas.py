@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -26,6 +27,11 @@ def _types(v: list[str] | None) -> list[str] | None:
 
 class WebhookCreate(InputModel):
     url: SingleLine = Field(min_length=1, max_length=2048, description="https URL of the receiver.")
+    kind: Literal["standard", "slack"] = Field(
+        default="standard",
+        description="standard: the signed JSON envelope. slack: a Block Kit message to a Slack "
+        "incoming-webhook URL (default event types: bug.created, bug.status_changed).",
+    )
     description: SingleLine | None = Field(default=None, max_length=500)
     event_types: list[str] = Field(
         default_factory=list, max_length=50, description=TYPES_DESCRIPTION
@@ -65,6 +71,7 @@ class Webhook(OutputModel):
     workspace_id: uuid.UUID
     project_id: uuid.UUID | None
     url: str
+    kind: str
     description: str | None
     event_types: list[str]
     enabled: bool
@@ -77,6 +84,19 @@ class Webhook(OutputModel):
     )
     created_at: Timestamp
     updated_at: Timestamp
+
+    @classmethod
+    def of(cls, ep: Any) -> Webhook:
+        out = cls.model_validate(ep)
+        if ep.kind == "slack":  # a Slack webhook URL is itself the credential: never shown again
+            out.url = masked(ep.url)
+        return out
+
+
+def masked(url: str) -> str:
+    head, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0]
+    return f"{head}://{host}/…{url[-4:]}"
 
 
 class WebhookCreated(Webhook):

@@ -20,7 +20,7 @@ from bugport.events import outbox
 from bugport.kit.pagination import Keyset, PageParams
 from bugport.models import Event, Project, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from bugport.models.base import utcnow
-from bugport.webhook import delivery, signing
+from bugport.webhook import delivery, signing, slack
 from bugport.webhook.schemas import WebhookCreate, WebhookRotate, WebhookUpdate
 
 ENDPOINTS = Keyset("webhooks", [(WebhookEndpoint.created_at, False), (WebhookEndpoint.id, False)])
@@ -60,12 +60,16 @@ async def create(
     url = await _checked_url(settings, body.url)
     secret = signing.new_secret()
     now = utcnow()
+    event_types = body.event_types
+    if body.kind == "slack" and not event_types:
+        event_types = list(slack.DEFAULT_TYPES)
     ep = WebhookEndpoint(
         workspace_id=workspace_id,
         project_id=body.project_id,
         url=url,
+        kind=body.kind,
         description=body.description,
-        event_types=body.event_types,
+        event_types=event_types,
         enabled=body.enabled,
         secret_enc=vault_for(settings).encrypt(secret),
         consecutive_failures=0,
@@ -180,8 +184,10 @@ async def ping(
 async def _attempt_now(
     session: AsyncSession, settings: Settings, delivery_id: uuid.UUID
 ) -> WebhookAttempt:
-    maker = session.info["app_state"].sessionmaker
-    attempt = await delivery.deliver(settings, maker, delivery_id, utcnow())
+    state = session.info["app_state"]
+    attempt = await delivery.deliver(
+        settings, state.sessionmaker, delivery_id, utcnow(), state.storage
+    )
     if attempt is None:
         raise NotFound("The delivery is gone (its endpoint was deleted).")
     return attempt

@@ -13,7 +13,7 @@ from bugport.webhook import delivery
 @periodic("webhooks.sweep", every=lambda s: s.webhook_sweep_seconds)
 @job("webhooks.sweep")
 async def sweep(ctx: JobContext) -> None:
-    await delivery.sweep(ctx.settings, ctx.sessionmaker, utcnow())
+    await delivery.sweep(ctx.settings, ctx.sessionmaker, utcnow(), ctx.storage)
 
 
 @periodic("events.prune", every=lambda s: 3600.0)

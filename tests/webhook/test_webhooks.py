@@ -5,6 +5,7 @@ failures are retried on the documented schedule with time passed in, never slept
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 import uuid
@@ -363,6 +364,21 @@ class TestRetries:
         assert d.attempts == 2 and d.status == "pending" and d.last_status_code == 302
         assert d.last_error is not None and "redirect" in d.last_error
 
+    async def test_a_receiver_that_is_down_is_retried(
+        self, c: httpx.AsyncClient, t: Tenant, hook_app: FastAPI
+    ) -> None:
+        with socket.socket() as sock:  # a port nothing listens on
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        ep = await add_endpoint(c, t, f"http://127.0.0.1:{port}/hook", event_types=["bug.created"])
+        await new_bug(c, t)
+        now = utcnow()
+        await sweep(hook_app, now)
+        (d,) = await deliveries_of(hook_app, ep["id"])
+        assert d.status == "pending" and d.attempts == 1 and d.last_status_code is None
+        assert d.last_error is not None and "could not be reached" in d.last_error
+        assert d.next_attempt_at is not None and d.next_attempt_at > now
+
     async def test_gone_disables_at_once_and_says_so(
         self, c: httpx.AsyncClient, t: Tenant, hook_app: FastAPI, receiver: Receiver
     ) -> None:
@@ -477,3 +493,59 @@ async def test_deleting_an_endpoint_stops_its_deliveries(
     assert receiver.received == []
     r = await c.get(f"/v1/webhooks/{ep['id']}", headers=t.admin.headers)
     assert_error(r, 404, "not_found")
+
+
+class TestSlack:
+    async def test_new_bug_and_status_change_as_block_kit(
+        self, c: httpx.AsyncClient, t: Tenant, hook_app: FastAPI, receiver: Receiver
+    ) -> None:
+        r = await c.post(
+            f"/v1/workspaces/{t.workspace_id}/webhooks",
+            json={"url": receiver.url + "/T000/B000/secretpart", "kind": "slack"},
+            headers=t.admin.headers,
+        )
+        assert r.status_code == 201, r.text
+        ep = r.json()
+        assert ep["event_types"] == ["bug.created", "bug.status_changed"]
+        # The incoming-webhook URL is a credential: reads mask it.
+        r = await c.get(f"/v1/webhooks/{ep['id']}", headers=t.admin.headers)
+        assert "secretpart" not in r.text and r.json()["url"].endswith("…part")
+        r = await c.post(
+            "/v1/bugs",
+            json={
+                "project_id": t.project_id,
+                "title": "<!channel> Pay & <https://evil.example|click> fails",
+                "severity": "high",
+                "page_url": "https://app.example.com/checkout",
+            },
+            headers=t.member.headers,
+        )
+        assert r.status_code == 201, r.text
+        bug = r.json()
+        r = await c.post(
+            f"/v1/bugs/{bug['id']}/comments", json={"body": "x"}, headers=t.member.headers
+        )
+        r = await c.patch(
+            f"/v1/bugs/{bug['id']}", json={"status": "resolved"}, headers=t.member.headers
+        )
+        assert r.status_code == 200
+        await sweep(hook_app)
+        assert len(receiver.received) == 2  # the comment is not a Slack event by default
+        (h1, created), (_, status) = receiver.received
+        assert "webhook-signature" not in h1
+        msg = json.loads(created)
+        header, fields = msg["blocks"][0], msg["blocks"][1]["fields"]
+        assert header["type"] == "header" and header["text"]["type"] == "plain_text"
+        assert bug["key"] in header["text"]["text"]
+        assert "*Severity*\nhigh" in [f["text"] for f in fields]
+        page = [f["text"] for f in fields if f["text"].startswith("*Page*")]
+        assert page == [
+            "*Page*\n<https://app.example.com/checkout|https://app.example.com/checkout>"
+        ]
+        button = msg["blocks"][-1]["elements"][0]
+        assert button["url"] == f"http://test/bugs/{bug['id']}"
+        assert button["text"]["text"] == "Open in BugPort"
+        text = json.loads(status)["blocks"][0]["text"]["text"]
+        # Untrusted text can't mention or link: Slack's control characters are escaped.
+        assert "&lt;!channel&gt;" in text and "&amp;" in text and "<!channel>" not in text
+        assert "*open* → *resolved*" in text

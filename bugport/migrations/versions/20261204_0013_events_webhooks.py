@@ -59,6 +59,7 @@ def upgrade() -> None:
         sa.Column("workspace_id", sa.Uuid(), nullable=False),
         sa.Column("project_id", sa.Uuid(), nullable=True),
         sa.Column("url", sa.String(length=2048), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False, server_default="standard"),
         sa.Column("description", sa.String(length=500), nullable=True),
         sa.Column(
             "event_types",

@@ -3842,6 +3842,8 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /** Kind */
+            kind: string;
             /**
              * Previous Secret Expires At
              * @description During a rotation: until when the old secret also signs.
@@ -3933,6 +3935,13 @@ export interface components {
              */
             event_types?: string[];
             /**
+             * Kind
+             * @description standard: the signed JSON envelope. slack: a Block Kit message to a Slack incoming-webhook URL (default event types: bug.created, bug.status_changed).
+             * @default standard
+             * @enum {string}
+             */
+            kind: "standard" | "slack";
+            /**
              * Project Id
              * @description Only this project's events (a project of the workspace).
              */
@@ -3968,6 +3977,8 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /** Kind */
+            kind: string;
             /**
              * Previous Secret Expires At
              * @description During a rotation: until when the old secret also signs.
