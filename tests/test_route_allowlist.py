@@ -14,6 +14,8 @@ PUBLIC = {
     ("GET", "/v1/version"),
     ("GET", "/v1/plans"),  # the plan catalogue is public
     ("POST", "/v1/billing/webhooks/stripe"),  # authenticated by the Stripe-Signature header
+    # A tracker's webhook: authenticated by its HMAC signature with the connection's secret.
+    ("POST", "/v1/trackers/{connector_id}/webhook"),
     # The share id is the credential (192 random bits); rate limited per IP.
     ("GET", "/v1/public/share/bug/{share_id}"),
     # The same link's files: 302 to a short-lived signed URL; the same limit and 404s.

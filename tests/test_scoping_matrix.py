@@ -49,6 +49,7 @@ OUTCOMES: dict[str, tuple[int, str | None]] = {
     "role": (403, "insufficient_role"),
     "scope": (403, "insufficient_scope"),
     "val": (422, "validation_error"),
+    "401": (401, "unauthorized"),
     "ok": (200, None),
     "hid": (200, None),
     "nfl": (200, None),  # a bulk call: the id comes back under `not_found`, nothing changed
@@ -147,6 +148,9 @@ POST   /v1/connectors/{connector_id}/test                        nf     role   f
 # nothing to find by path: the signed state is checked (tests/connector/test_oauth.py replays A's)
 POST   /v1/connectors/{provider}/oauth/callback                  val    val    fb     fb     fb     fb
 POST   /v1/connectors/{provider}/oauth/start                     wsf    role   fb     fb     fb     fb
+POST   /v1/connectors/{connector_id}/webhook-secret              nf     role   fb     fb     fb     fb
+# a tracker's webhook is public: its signature is the credential (none set for A's connection)
+POST   /v1/trackers/{connector_id}/webhook                       401    401    401    401    401    401
 # widget routes (the widget key's own kind)
 # media_ids naming another project's upload: 422 on that field (the list is input, not a lookup)
 POST   /v1/widget/bugs                                           fb     fb     fb     fb     fb     val

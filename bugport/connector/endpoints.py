@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from bugport.config import Settings
-from bugport.connector import pushes, service, targets
+from bugport.connector import pushes, service, sync, targets
 from bugport.connector.auth import ConnectorUser
 from bugport.connector.http import ProviderHttp
 from bugport.connector.schemas import (
@@ -22,6 +22,8 @@ from bugport.connector.schemas import (
     TrackerPushOut,
     TrackerTarget,
     TrackerTargetPut,
+    TrackerWebhook,
+    TrackerWebhookAck,
 )
 from bugport.db import Session
 from bugport.errors import UpstreamError, render
@@ -297,3 +299,41 @@ async def list_pushes(
         TrackerPushOut.model_validate(p)
         for p in await pushes.list_pushes(session, principal, bug_id)
     ]
+
+
+@router.post(
+    "/connectors/{connector_id}/webhook-secret",
+    response_model=TrackerWebhook,
+    summary="Issue the secret the tracker signs its webhooks with, so closed/reopened issues "
+    "update their bugs (admin); a new call replaces the old secret",
+)
+async def tracker_webhook_secret(
+    connector_id: uuid.UUID, principal: ConnectorUser, session: Session, request: Request
+) -> TrackerWebhook:
+    settings = request.app.state.settings
+    conn = await service.get_connector(
+        session, principal, connector_id, "connector.manage", for_update=True
+    )
+    secret = sync.new_secret(settings, conn)
+    return TrackerWebhook(
+        url=sync.receive_url(settings, conn.id),
+        secret=secret,
+        signature_header=sync.SIGNATURE_HEADER[conn.provider],
+        events=sync.EVENTS[conn.provider],
+    )
+
+
+@router.post(
+    "/trackers/{connector_id}/webhook",
+    response_model=TrackerWebhookAck,
+    summary="Receive a tracker's webhook (GitHub, Linear, Jira), authenticated by its signature",
+    responses={401: {"description": "Unknown connection, or the signature does not match"}},
+)
+async def tracker_webhook(
+    connector_id: uuid.UUID, request: Request, session: Session
+) -> TrackerWebhookAck:
+    raw = await request.body()
+    result = await sync.receive(
+        session, request.app.state.settings, connector_id, raw, request.headers
+    )
+    return TrackerWebhookAck(result=result)

@@ -191,3 +191,16 @@ class TrackerPushOut(OutputModel):
     created_at: Timestamp
     updated_at: Timestamp
     completed_at: Timestamp | None
+
+
+class TrackerWebhook(OutputModel):
+    """What to paste into the tracker's webhook settings so status changes flow back."""
+
+    url: str = Field(description="Where the tracker sends its webhooks (public route).")
+    secret: str = Field(description="The signing secret: shown only in this response.")
+    signature_header: str = Field(description="The header the tracker signs with.")
+    events: str = Field(description="Which events to subscribe to in the tracker.")
+
+
+class TrackerWebhookAck(OutputModel):
+    result: str = Field(description="What the delivery did, in words.")

@@ -35,6 +35,8 @@ class Connector(IdMixin, TimestampMixin, Base):
     scopes: Mapped[str] = mapped_column(String(1000), default="")
     access_token_enc: Mapped[str] = mapped_column(Text)
     refresh_token_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    # Signs the tracker's webhooks back to us (connector/sync.py); set by an admin on demand.
+    webhook_secret_enc: Mapped[str | None] = mapped_column(Text, default=None)
     token_expires_at: Mapped[datetime | None] = mapped_column(default=None)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
