@@ -471,18 +471,18 @@ def observed(w: World, kind: str, r: httpx.Response) -> str:
     return f"?{r.status_code} {code}"
 
 
-@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("case", CASES)
-async def test_credential_reaches_only_its_scope(world: World, case: str, kind: str) -> None:
+async def test_every_credential_reaches_only_its_scope(world: World, case: str) -> None:
+    """One route or tool, called by each of the six kinds in turn; all mismatches reported."""
     expected = ROWS.get(case)
     if expected is None:
         pytest.fail(f"no TABLE row for {case}", pytrace=False)
-    want = expected[KINDS.index(kind)]
-    r = await call(world, case, kind)
-    got = observed(world, kind, r)
-    if want == "ok":
-        assert r.is_success, f"{kind} {case}: {r.status_code} {r.text}"
-    else:
-        assert got == want, f"{kind} {case}: expected {want}, got {got}: {r.text[:300]}"
+    wrong = []
+    for kind, want in zip(KINDS, expected, strict=True):
+        r = await call(world, case, kind)
+        got = observed(world, kind, r)
+        if not (r.is_success if want == "ok" else got == want):
+            wrong.append(f"{kind}: expected {want}, got {got}: {r.text[:300]}")
+    assert not wrong, f"{case}:\n" + "\n".join(wrong)
     if not case.startswith("GET "):
-        assert await _snapshot(world.client, world.a) == world.baseline, f"{kind} {case} changed A"
+        assert await _snapshot(world.client, world.a) == world.baseline, f"{case} changed A"
