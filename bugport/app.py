@@ -80,6 +80,7 @@ def routers() -> list[APIRouter]:
     from bugport.mcp_token.endpoints import router as mcp_token
     from bugport.media.endpoints import bug_router as bug_media
     from bugport.media.endpoints import router as media
+    from bugport.notify.endpoints import router as notify
     from bugport.plugin.endpoints import router as plugin
     from bugport.project.endpoints import router as project
     from bugport.public_share.endpoints import router as public_share
@@ -110,6 +111,7 @@ def routers() -> list[APIRouter]:
         mcp,
         widget_keys,
         webhooks,
+        notify,
         widget,
         widget_media,
     ]

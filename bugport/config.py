@@ -173,6 +173,19 @@ class Settings(BaseSettings):
     # Relayed events (and their delivery log) are kept this long.
     event_retention_days: int = Field(default=30, ge=1)
 
+    # Email notifications (docs/notifications.md). Without a host, emails are written to
+    # <data_dir>/mail as .eml files and logged, so a local user can read them.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "BugPort <bugport@localhost>"
+    smtp_starttls: bool = True  # upgrade the connection (port 587); smtp_tls is implicit TLS (465)
+    smtp_tls: bool = False
+    smtp_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
+    # Changes to one bug within this window go to each recipient as one email.
+    notification_batch_seconds: int = Field(default=180, ge=0, le=3600)
+
     # MCP tokens: lifetime when the creator gives no expiry, and the longest one allowed.
     mcp_token_default_ttl_days: int = Field(default=90, ge=1)
     mcp_token_max_ttl_days: int = Field(default=365, ge=1)

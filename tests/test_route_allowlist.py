@@ -16,6 +16,9 @@ PUBLIC = {
     ("POST", "/v1/billing/webhooks/stripe"),  # authenticated by the Stripe-Signature header
     # A tracker's webhook: authenticated by its HMAC signature with the connection's secret.
     ("POST", "/v1/trackers/{connector_id}/webhook"),
+    # An email's unsubscribe link: its HMAC signature is the credential; GET only asks.
+    ("GET", "/v1/notifications/unsubscribe"),
+    ("POST", "/v1/notifications/unsubscribe"),
     # The share id is the credential (192 random bits); rate limited per IP.
     ("GET", "/v1/public/share/bug/{share_id}"),
     # The same link's files: 302 to a short-lived signed URL; the same limit and 404s.

@@ -122,6 +122,10 @@ GET    /v1/bugs/{bug_id}/pushes                                  nf     ok     f
 GET    /v1/bugs/{bug_id}/share-links                             nf     role   fb     fb     fb     fb
 POST   /v1/bugs/{bug_id}/share-links                             nf     role   fb     fb     fb     fb
 DELETE /v1/bugs/{bug_id}/share-links/{link_id}                   nf     role   fb     fb     fb     fb
+# watching a bug (people only; a viewer may watch what they can read)
+GET    /v1/bugs/{bug_id}/watch                                   nf     ok     fb     fb     fb     fb
+PUT    /v1/bugs/{bug_id}/watch                                   nf     ok     fb     fb     fb     fb
+DELETE /v1/bugs/{bug_id}/watch                                   nf     ok     fb     fb     fb     fb
 # MCP REST routes
 GET    /v1/mcp/bugs/{bug_id}/context                             nf     ok     nf     nf     ok     fb
 GET    /v1/mcp/bugs/{bug_id}/prompt                              nf     ok     nf     nf     ok     fb
@@ -201,6 +205,12 @@ UNTARGETED = {
     "POST /v1/widget/check",
     "POST /v1/widget/media/upload-url",  # a widget key uploads only into its own project
     "POST /v1/mcp/tools/invoke",  # one row per tool below instead
+    "GET /v1/auth/me/notifications",  # the caller's own preferences
+    "PATCH /v1/auth/me/notifications",
+    # An email's unsubscribe link: its HMAC signature over (user, categories) is the credential;
+    # a wrong one is 403 (tests/notify/test_email.py).
+    "GET /v1/notifications/unsubscribe",
+    "POST /v1/notifications/unsubscribe",
 }
 
 

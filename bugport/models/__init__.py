@@ -11,6 +11,7 @@ from bugport.models.event import Event, WebhookAttempt, WebhookDelivery, Webhook
 from bugport.models.idempotency import IdempotencyRecord
 from bugport.models.mcp_token import McpToken
 from bugport.models.media import Media
+from bugport.models.notification import BugWatcher, PendingEmail
 from bugport.models.project import Project
 from bugport.models.share_link import ShareLink
 from bugport.models.user import User
@@ -24,6 +25,7 @@ __all__ = [
     "BillingCheckoutSession",
     "Bug",
     "BugCaptures",
+    "BugWatcher",
     "Comment",
     "Connector",
     "Event",
@@ -33,6 +35,7 @@ __all__ = [
     "McpToken",
     "Media",
     "Membership",
+    "PendingEmail",
     "Project",
     "ShareLink",
     "StripeEvent",

@@ -28,6 +28,7 @@ from bugport.connector.netguard import NetPolicy
 from bugport.connector.service import vault_for
 from bugport.events import outbox
 from bugport.models import Bug, Event, Media, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from bugport.notify import fanout, mailer
 from bugport.storage import Storage
 from bugport.webhook import signing, slack
 
@@ -58,8 +59,11 @@ def _pg(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-async def relay(sessionmaker: async_sessionmaker[AsyncSession], now: datetime) -> int:
-    """Turn unrelayed events into deliveries; returns how many deliveries were made."""
+async def relay(
+    sessionmaker: async_sessionmaker[AsyncSession], now: datetime, settings: Settings | None = None
+) -> int:
+    """Turn unrelayed events into deliveries (and, given settings, email notifications: see
+    notify/fanout.py); returns how many deliveries were made."""
     made = 0
     async with sessionmaker() as session, session.begin():
         stmt = (
@@ -87,6 +91,8 @@ async def relay(sessionmaker: async_sessionmaker[AsyncSession], now: datetime) -
                 if wants(ep, event):
                     session.add(_delivery(ep, event, now))
                     made += 1
+        if settings is not None:
+            await fanout.fanout(session, settings, events, now)
         await session.execute(
             update(Event).where(Event.id.in_([e.id for e in events])).values(relayed_at=now)
         )
@@ -361,5 +367,6 @@ async def sweep(
     if _sweeping.locked():
         return
     async with _sweeping:
-        await relay(sessionmaker, now)
+        await relay(sessionmaker, now, settings)
         await deliver_due(settings, sessionmaker, now, storage)
+        await mailer.send_due(settings, sessionmaker, now)

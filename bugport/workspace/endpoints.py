@@ -9,6 +9,8 @@ from bugport.auth.dependencies import CurrentUser
 from bugport.db import Session
 from bugport.kit.pagination import PageParams, page_params, signing_key
 from bugport.kit.schemas import Page
+from bugport.models import Workspace as WorkspaceRow
+from bugport.notify import service as notify
 from bugport.workspace import service
 from bugport.workspace.schemas import (
     AcceptedInvite,
@@ -179,6 +181,12 @@ async def create_invite(
     ttl = request.app.state.settings.invite_ttl_days
     inv, token = await service.create_invite(
         session, principal, workspace_id, str(body.email), body.role, ttl
+    )
+    ws = await session.get(WorkspaceRow, workspace_id)
+    user = principal.user
+    inviter = (user.name or user.email) if user else None
+    notify.queue_invite(
+        session, request.app.state.settings, inv, token, inviter or "Someone", ws.name if ws else ""
     )
     response.headers["Location"] = f"/v1/workspaces/{workspace_id}/invites/{inv.id}"
     return InviteCreated.model_validate(
