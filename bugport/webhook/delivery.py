@@ -38,6 +38,7 @@ RETRY_SCHEDULE: tuple[int, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
 MAX_ATTEMPTS = len(RETRY_SCHEDULE) + 1
 RESPONSE_EXCERPT = 500
 USER_AGENT = "BugPort-Webhooks/1"
+RELAY_BATCH = 500
 _sweeping = asyncio.Lock()
 
 
@@ -63,14 +64,13 @@ async def relay(
     sessionmaker: async_sessionmaker[AsyncSession], now: datetime, settings: Settings | None = None
 ) -> int:
     """Turn unrelayed events into deliveries (and, given settings, email notifications: see
-    notify/fanout.py); returns how many deliveries were made."""
-    made = 0
+    notify/fanout.py); returns how many events it relayed (up to RELAY_BATCH)."""
     async with sessionmaker() as session, session.begin():
         stmt = (
             select(Event)
             .where(Event.relayed_at.is_(None))
             .order_by(Event.created_at, Event.id)
-            .limit(500)
+            .limit(RELAY_BATCH)
         )
         if _pg(session):
             stmt = stmt.with_for_update(skip_locked=True)
@@ -90,13 +90,12 @@ async def relay(
             for ep in by_ws.get(event.workspace_id, ()):
                 if wants(ep, event):
                     session.add(_delivery(ep, event, now))
-                    made += 1
         if settings is not None:
             await fanout.fanout(session, settings, events, now)
         await session.execute(
             update(Event).where(Event.id.in_([e.id for e in events])).values(relayed_at=now)
         )
-    return made
+    return len(events)
 
 
 def _delivery(ep: WebhookEndpoint, event: Event, now: datetime) -> WebhookDelivery:
@@ -362,11 +361,20 @@ async def sweep(
     sessionmaker: async_sessionmaker[AsyncSession],
     now: datetime,
     storage: Storage | None = None,
+    *,
+    budget_seconds: float = 30.0,
 ) -> None:
-    """Relay, then send what is due. One sweep at a time per process (others skip a turn)."""
+    """Relay, then send what is due, in batches until nothing is left or the time budget is
+    spent (a burst drains in one sweep instead of a batch per tick); then due emails. One sweep
+    at a time per process (a tick that finds one running skips its turn)."""
     if _sweeping.locked():
         return
     async with _sweeping:
-        await relay(sessionmaker, now, settings)
-        await deliver_due(settings, sessionmaker, now, storage)
+        deadline = time.monotonic() + budget_seconds
+        while await relay(sessionmaker, now, settings) == RELAY_BATCH:
+            if time.monotonic() > deadline:
+                break
+        while await deliver_due(settings, sessionmaker, now, storage):
+            if time.monotonic() > deadline:
+                break
         await mailer.send_due(settings, sessionmaker, now)
