@@ -30,12 +30,37 @@ async def _run(
     engine: AsyncEngine, command_fn: Callable[[Config, str], None], revision: str
 ) -> None:
     def _in_sync(conn: Connection) -> None:
-        cfg = alembic_config()
-        cfg.attributes["connection"] = conn
-        command_fn(cfg, revision)
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # batch_alter_table recreates a table on SQLite (copy, drop, rename); with foreign
+            # keys on, the drop would cascade into every child table (dropping `users` deletes
+            # the memberships). Keys are off for the run and checked before the commit instead,
+            # as Alembic's batch docs advise. The PRAGMA is a no-op inside a transaction, so it
+            # goes to the driver before SQLAlchemy begins one.
+            _raw_sqlite(conn, "PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                cfg = alembic_config()
+                cfg.attributes["connection"] = conn
+                command_fn(cfg, revision)
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"migration left rows without their parent: {broken}")
+        finally:
+            if sqlite:
+                _raw_sqlite(conn, "PRAGMA foreign_keys=ON")
 
-    async with engine.begin() as conn:
+    async with engine.connect() as conn:
         await conn.run_sync(_in_sync)
+
+
+def _raw_sqlite(conn: Connection, sql: str) -> None:
+    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.execute(sql)
+    finally:
+        cur.close()
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:

@@ -57,6 +57,7 @@ class ProviderHttp:
     timeout: float
     max_bytes: int
     transport: httpx.AsyncBaseTransport | None = field(default=None, repr=False)
+    shared_transport: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ProviderHttp:
@@ -94,27 +95,27 @@ class ProviderHttp:
         hdrs.update(headers or {})
         hdrs["Host"] = dest.host_header
         extensions = {"sni_hostname": dest.host} if dest.url.scheme == "https" else {}
+        client = httpx.AsyncClient(
+            timeout=self.timeout,
+            follow_redirects=False,
+            trust_env=False,  # no proxy from the environment can route around the guard
+            transport=self.transport,
+        )
         try:
-            async with httpx.AsyncClient(
-                timeout=self.timeout,
-                follow_redirects=False,
-                trust_env=False,  # no proxy from the environment can route around the guard
-                transport=self.transport,
-            ) as client:
-                req = client.build_request(
-                    method,
-                    dest.pinned_url,
-                    headers=hdrs,
-                    json=json_body,
-                    data=form,
-                    content=content,
-                    extensions=extensions,
-                )
-                resp = await client.send(req, stream=True, auth=auth)
-                try:
-                    body = await self._read_capped(provider, resp)
-                finally:
-                    await resp.aclose()
+            req = client.build_request(
+                method,
+                dest.pinned_url,
+                headers=hdrs,
+                json=json_body,
+                data=form,
+                content=content,
+                extensions=extensions,
+            )
+            resp = await client.send(req, stream=True, auth=auth)
+            try:
+                body = await self._read_capped(provider, resp)
+            finally:
+                await resp.aclose()
         except httpx.TimeoutException as exc:
             raise ProviderCallFailed(
                 f"{provider} did not answer within {self.timeout:g} s.", retryable=True
@@ -122,6 +123,9 @@ class ProviderHttp:
         except httpx.HTTPError as exc:
             log.info("provider call failed", extra={"provider": provider, "error": repr(exc)})
             raise ProviderCallFailed(f"{provider} could not be reached.", retryable=True) from exc
+        finally:
+            if not self.shared_transport:  # a pool shared between calls stays open
+                await client.aclose()
         if 300 <= resp.status_code < 400:
             # A redirect could point anywhere (an internal address included): never followed.
             raise ProviderCallFailed(

@@ -11,6 +11,8 @@ import re
 import secrets
 import uuid
 
+from bugport.kit.crypto import same_text
+
 _STATE = re.compile(r"^v1\.([0-9a-f]{32})\.([0-9]{1,12})\.([0-9a-f]{64})$")
 
 
@@ -45,7 +47,7 @@ def signature_ok(
     user: uuid.UUID,
     exp: int,
 ) -> bool:
-    return hmac.compare_digest(sig, _mac(key, sid, provider, ws, user, exp))
+    return same_text(sig, _mac(key, sid, provider, ws, user, exp))
 
 
 def pkce_pair() -> tuple[str, str]:

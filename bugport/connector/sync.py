@@ -28,6 +28,7 @@ from bugport.bug import activity
 from bugport.config import Settings
 from bugport.connector.service import vault_for
 from bugport.errors import Unauthorized
+from bugport.kit.crypto import same_text
 from bugport.models import Bug, Connector, TrackerPush
 from bugport.models.base import utcnow
 
@@ -70,7 +71,7 @@ def _signed(provider: str, secret: str, body: bytes, headers: Any) -> bool:
     got = headers.get(SIGNATURE_HEADER[provider]) or ""
     digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     want = digest if provider == "linear" else f"sha256={digest}"
-    return hmac.compare_digest(got.strip().lower(), want)
+    return same_text(got.strip().lower(), want)
 
 
 def parse(provider: str, body: dict[str, Any], headers: Any) -> StatusChange | None:

@@ -55,5 +55,11 @@ def sign(key: bytes, payload: bytes) -> str:
     return hmac.new(key, payload, hashlib.sha256).hexdigest()
 
 
+def same_text(a: str, b: str) -> bool:
+    """Constant-time equality for text from a request: `hmac.compare_digest` raises TypeError on
+    non-ASCII str, so both sides are compared as UTF-8 bytes (a forged value is then just unequal)."""
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
 def verify(key: bytes, payload: bytes, signature: str) -> bool:
-    return hmac.compare_digest(sign(key, payload), signature)
+    return same_text(sign(key, payload), signature)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hmac
 import json
 import uuid
 from collections.abc import Callable
@@ -15,7 +14,7 @@ from fastapi import Query, Request
 from sqlalchemy import ColumnElement, Select, and_, or_, tuple_
 
 from bugport.errors import InvalidCursor
-from bugport.kit.crypto import sign
+from bugport.kit.crypto import same_text, sign
 
 S = TypeVar("S", bound=Select)  # type: ignore[type-arg]
 T = TypeVar("T")
@@ -75,7 +74,7 @@ def decode_cursor(key: bytes, kind: str, cursor: str, arity: int) -> list[Any]:
     try:
         body, sig = cursor.rsplit(".", 1)
         payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-        if not hmac.compare_digest(sign(key, payload)[:32], sig):
+        if not same_text(sign(key, payload)[:32], sig):
             raise ValueError("signature")
         data = json.loads(payload)
         if data["k"] != kind or len(data["v"]) != arity:

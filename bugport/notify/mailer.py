@@ -54,6 +54,8 @@ def _line(item: dict[str, Any]) -> str:
         return f"{by} mentioned you: {item.get('text', '')}"
     if what == "commented":
         return f"{by} commented: {item.get('text', '')}"
+    if what == "more":
+        return f"… and {item.get('skipped')} more changes."
     if what == "status":
         return f"{by} changed the status from {item.get('from')} to {item.get('to')}."
     return f"{by}: {what}"
@@ -69,8 +71,9 @@ def bug_email(settings: Settings, row: PendingEmail, bug: Bug | None) -> EmailMe
     unsub = unsubscribe_url(settings, row.user_id, cats) if row.user_id else None
     title = bug.title.replace("\r", " ").replace("\n", " ")
     subject = f"[{bug.key}] {title}"[:200]
-    if len(items) > 1:
-        subject += f" — {len(items)} updates"
+    count = sum(int(i.get("skipped", 1)) if i.get("what") == "more" else 1 for i in items)
+    if count > 1:
+        subject += f" — {count} updates"
     why = "; ".join(sorted({REASONS.get(c, c) for c in cats}))
     text = "\n\n".join(lines) + f"\n\nOpen the bug: {url}\n\nYou get this email because {why}."
     if unsub:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from typing import Any
 
@@ -13,6 +12,7 @@ from bugport.auth.principal import Principal
 from bugport.bug import service as bugs
 from bugport.config import Settings
 from bugport.errors import Forbidden
+from bugport.kit.crypto import same_text
 from bugport.models import BugWatcher, Invite, PendingEmail, User
 from bugport.models.base import utcnow
 from bugport.notify import fanout, mailer
@@ -33,7 +33,7 @@ async def unsubscribe(
 ) -> list[str]:
     """Turn off the categories a signed link names; the signature is the credential."""
     want = mailer.unsubscribe_sig(settings, user_id, categories)
-    if not hmac.compare_digest(want, sig or ""):
+    if not same_text(want, sig or ""):
         raise Forbidden("This unsubscribe link is not valid.")
     cats = [c for c in categories.split(",") if c in fanout.CATEGORIES]
     try:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+from bugport.kit.crypto import same_text
 from bugport.storage.base import ObjectInfo, PresignedRequest, check_key, check_prefix
 
 
@@ -55,7 +56,7 @@ class LocalStorage:
         except ValueError:
             return "The URL is malformed."
         good = self.signature(method, key, content_type, length, exp_i, filename)
-        if not hmac.compare_digest(good, sig):
+        if not same_text(good, sig):
             return "The URL's signature does not match this request."
         if exp_i < time.time():
             return "The URL has expired."

@@ -15,9 +15,11 @@ import random
 import time
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -42,11 +44,26 @@ RELAY_BATCH = 500
 _sweeping = asyncio.Lock()
 
 
+_transports: dict[int, httpx.AsyncHTTPTransport] = {}
+
+
+def _transport() -> httpx.AsyncHTTPTransport:
+    """One connection pool per event loop: building a client per attempt would build a TLS
+    context each time (tens of ms) and never reuse a connection."""
+    loop = id(asyncio.get_running_loop())
+    if loop not in _transports:
+        _transports.clear()  # an old loop's pool is of no use (tests run several loops)
+        _transports[loop] = httpx.AsyncHTTPTransport(retries=0)
+    return _transports[loop]
+
+
 def http_for(settings: Settings) -> ProviderHttp:
     return ProviderHttp(
         policy=NetPolicy(settings.webhook_net_allowlist),
         timeout=settings.webhook_timeout_seconds,
         max_bytes=64 * 1024,
+        transport=_transport(),
+        shared_transport=True,
     )
 
 
@@ -116,12 +133,11 @@ def message_id(event_id: uuid.UUID) -> str:
     return f"msg_{event_id.hex}"
 
 
-async def envelope(session: AsyncSession, event: Event) -> dict[str, Any]:
+def envelope(event: Event, bug: Bug | None) -> dict[str, Any]:
     """{type, timestamp, data}. `data.bug` is the bug as the API returns it now (stored
     redacted), or its last state for `bug.deleted`, or null once the bug is gone."""
     data: dict[str, Any] = dict(event.data or {})
     if event.bug_id is not None and "bug" not in data:
-        bug = await session.get(Bug, event.bug_id)
         data["bug"] = BugOut.of(bug).model_dump(mode="json") if bug is not None else None
     return {
         "type": event.type,
@@ -152,28 +168,6 @@ async def _screenshot_url(
     return storage.presign_get(m.thumbnail_key, 7 * 86400).url
 
 
-async def render(
-    session: AsyncSession,
-    settings: Settings,
-    storage: Storage | None,
-    ep: WebhookEndpoint,
-    event: Event,
-) -> bytes:
-    """The request body for this endpoint: the signed envelope, or a Slack message."""
-    env = await envelope(session, event)
-    if ep.kind == "slack":
-        bug_url = (
-            f"{settings.public_base_url.rstrip('/')}/bugs/{event.bug_id}" if event.bug_id else None
-        )
-        shot = (
-            await _screenshot_url(session, storage, event.bug_id)
-            if event.type == "bug.created"
-            else None
-        )
-        return slack.render(event.type, env["data"], bug_url, shot)
-    return json.dumps(env, separators=(",", ":"), ensure_ascii=False).encode()
-
-
 def signing_secrets(settings: Settings, ep: WebhookEndpoint, now: datetime) -> list[str]:
     vault = vault_for(settings)
     out = [vault.decrypt(ep.secret_enc)]
@@ -186,6 +180,111 @@ def signing_secrets(settings: Settings, ep: WebhookEndpoint, now: datetime) -> l
     return out
 
 
+@dataclass
+class _Send:
+    """One attempt to make: prepared in a batch, sent, then settled in a batch."""
+
+    delivery_id: uuid.UUID
+    url: str | None  # None: nothing to send (the endpoint is disabled)
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    status: int | None = None
+    excerpt: str | None = None
+    error: str | None = None
+    latency_ms: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+async def _prepare(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    storage: Storage | None,
+    ids: list[uuid.UUID],
+    now: datetime,
+) -> list[_Send]:
+    """Bodies and signed headers for these pending deliveries, read in one session: a few
+    queries for the whole batch, not a few per delivery."""
+    async with sessionmaker() as session:
+        rows = (
+            await session.execute(
+                select(WebhookDelivery, WebhookEndpoint, Event)
+                .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+                .join(Event, Event.id == WebhookDelivery.event_id)
+                .where(WebhookDelivery.id.in_(ids), WebhookDelivery.status == "pending")
+            )
+        ).all()
+        wanted = {e.bug_id for _, _, e in rows if e.bug_id and "bug" not in (e.data or {})}
+        bugs: dict[uuid.UUID, Bug] = {}
+        if wanted:
+            found = await session.execute(select(Bug).where(Bug.id.in_(wanted)))
+            bugs = {b.id: b for b in found.scalars()}
+        keys: dict[uuid.UUID, list[str]] = {}
+        out: list[_Send] = []
+        for d, ep, event in rows:
+            if not ep.enabled:
+                out.append(_Send(d.id, None, error="The endpoint is disabled."))
+                continue
+            env = envelope(event, bugs.get(event.bug_id) if event.bug_id else None)
+            headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
+            if ep.kind == "slack":
+                bug_url = None
+                if event.bug_id:
+                    bug_url = f"{settings.public_base_url.rstrip('/')}/bugs/{event.bug_id}"
+                shot = None
+                if event.type == "bug.created":
+                    shot = await _screenshot_url(session, storage, event.bug_id)
+                body = slack.render(event.type, env["data"], bug_url, shot)
+            else:
+                body = json.dumps(env, separators=(",", ":"), ensure_ascii=False).encode()
+                if ep.id not in keys:
+                    keys[ep.id] = signing_secrets(settings, ep, now)
+                # Signed with the wall clock at send time: receivers reject stale timestamps.
+                headers.update(
+                    signing.headers(keys[ep.id], message_id(event.id), int(time.time()), body)
+                )
+            out.append(_Send(d.id, ep.url, headers, body))
+        return out
+
+
+async def _send(http: ProviderHttp, job: _Send) -> None:
+    if job.url is None:
+        return
+    started = time.monotonic()
+    try:
+        resp = await http.request(
+            "The webhook endpoint", "POST", job.url, headers=job.headers, content=job.body
+        )
+        job.status = resp.status
+        job.excerpt = resp.body[:RESPONSE_EXCERPT].decode("utf-8", "replace")
+    except ProviderCallFailed as exc:
+        job.status, job.error = exc.status, exc.reason[:300]
+    job.latency_ms = int((time.monotonic() - started) * 1000)
+    if job.ok:
+        job.error = None  # a 2xx whose body was too big to read is still delivered
+
+
+async def _run(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    storage: Storage | None,
+    ids: list[uuid.UUID],
+    now: datetime,
+) -> dict[uuid.UUID, WebhookAttempt]:
+    jobs = await _prepare(settings, sessionmaker, storage, ids, now)
+    http = http_for(settings)
+    sem = asyncio.Semaphore(16)  # attempts in flight; receivers order by `timestamp` (docs)
+
+    async def one(job: _Send) -> None:
+        async with sem:
+            await _send(http, job)
+
+    await asyncio.gather(*(one(j) for j in jobs))
+    return await _settle(settings, sessionmaker, jobs, now)
+
+
 async def deliver_due(
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -196,7 +295,7 @@ async def deliver_due(
     lease = now + timedelta(seconds=settings.webhook_timeout_seconds + 30)
     async with sessionmaker() as session, session.begin():
         stmt = (
-            select(WebhookDelivery.id, WebhookDelivery.endpoint_id)
+            select(WebhookDelivery.id)
             .join(Event, Event.id == WebhookDelivery.event_id)
             .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
             .order_by(WebhookDelivery.next_attempt_at, Event.created_at, Event.id)
@@ -204,26 +303,15 @@ async def deliver_due(
         )
         if _pg(session):
             stmt = stmt.with_for_update(of=WebhookDelivery, skip_locked=True)
-        claimed = list((await session.execute(stmt)).all())
-        ids = [i for i, _ in claimed]
+        ids = list((await session.execute(stmt)).scalars())
         if ids:
             await session.execute(
                 update(WebhookDelivery)
                 .where(WebhookDelivery.id.in_(ids))
                 .values(next_attempt_at=lease)
             )
-    # Endpoints in parallel; each endpoint's deliveries one after another, oldest first.
-    queues: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    for delivery_id, endpoint_id in claimed:
-        queues[endpoint_id].append(delivery_id)
-    sem = asyncio.Semaphore(8)
-
-    async def drain(queue: list[uuid.UUID]) -> None:
-        async with sem:
-            for delivery_id in queue:
-                await deliver(settings, sessionmaker, delivery_id, now, storage)
-
-    await asyncio.gather(*(drain(q) for q in queues.values()))
+    if ids:
+        await _run(settings, sessionmaker, storage, ids, now)
     return len(ids)
 
 
@@ -234,100 +322,82 @@ async def deliver(
     now: datetime,
     storage: Storage | None = None,
 ) -> WebhookAttempt | None:
-    """One attempt of one delivery, its log entry and what follows (success, retry, give up)."""
-    async with sessionmaker() as session:
-        d = await session.get(WebhookDelivery, delivery_id)
-        if d is None or d.status != "pending":
-            return None
-        ep = await session.get(WebhookEndpoint, d.endpoint_id)
-        event = await session.get(Event, d.event_id)
-        if ep is None or event is None:
-            return None
-        if not ep.enabled:
-            d.status, d.last_error, d.next_attempt_at = "failed", "The endpoint is disabled.", None
-            await session.commit()
-            return None
-        body = await render(session, settings, storage, ep, event)
-        secrets_ = signing_secrets(settings, ep, now) if ep.kind == "standard" else []
-        url, msg_id = ep.url, message_id(event.id)
-    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
-    if secrets_:  # signed at send time with the wall clock: receivers reject stale timestamps
-        headers.update(signing.headers(secrets_, msg_id, int(time.time()), body))
-    started = time.monotonic()
-    status: int | None = None
-    excerpt: str | None = None
-    error: str | None = None
-    try:
-        resp = await http_for(settings).request(
-            "The webhook endpoint", "POST", url, headers=headers, content=body
-        )
-        status = resp.status
-        excerpt = resp.body[:RESPONSE_EXCERPT].decode("utf-8", "replace")
-    except ProviderCallFailed as exc:
-        status, error = exc.status, exc.reason[:300]
-    latency = int((time.monotonic() - started) * 1000)
-    ok = status is not None and 200 <= status < 300
-    if ok:
-        error = None  # a 2xx whose body was too big to read is still delivered
-    return await _settle(
-        settings, sessionmaker, delivery_id, now, status, latency, excerpt, error, ok
-    )
+    """One attempt of one (already claimed) delivery now: the ping and redeliver routes."""
+    return (await _run(settings, sessionmaker, storage, [delivery_id], now)).get(delivery_id)
 
 
 async def _settle(
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
-    delivery_id: uuid.UUID,
+    jobs: list[_Send],
     now: datetime,
-    status: int | None,
-    latency: int,
-    excerpt: str | None,
-    error: str | None,
-    ok: bool,
-) -> WebhookAttempt | None:
+) -> dict[uuid.UUID, WebhookAttempt]:
+    """Record every attempt of the batch and what follows, in one transaction."""
+    out: dict[uuid.UUID, WebhookAttempt] = {}
+    if not jobs:
+        return out
     async with sessionmaker() as session, session.begin():
-        d = await session.get(WebhookDelivery, delivery_id, with_for_update=_pg(session))
-        if d is None:  # the endpoint was deleted meanwhile
-            return None
-        ep = await session.get(WebhookEndpoint, d.endpoint_id)
-        assert ep is not None
-        d.attempts += 1
-        d.last_status_code, d.updated_at = status, now
-        d.last_error = error or (None if ok else f"The endpoint answered {status}.")
-        attempt = WebhookAttempt(
-            delivery_id=d.id,
-            endpoint_id=ep.id,
-            workspace_id=ep.workspace_id,
-            attempt=d.attempts,
-            status_code=status,
-            latency_ms=latency,
-            response_excerpt=excerpt,
-            error=d.last_error,
-            succeeded=ok,
-            created_at=now,
+        ids = [j.delivery_id for j in jobs]
+        found = await session.execute(
+            select(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).order_by(WebhookDelivery.id)
         )
-        session.add(attempt)
-        if ok:
-            d.status, d.next_attempt_at = "succeeded", None
-            ep.consecutive_failures = 0
-        elif status == 410:
-            d.status, d.next_attempt_at = "failed", None
-            _disable(session, ep, "The endpoint answered 410 Gone.", now)
-        elif d.attempts < MAX_ATTEMPTS:
-            wait = RETRY_SCHEDULE[d.attempts - 1] * random.uniform(0.9, 1.1)
-            d.next_attempt_at = now + timedelta(seconds=wait)
-        else:
-            d.status, d.next_attempt_at = "failed", None
-            ep.consecutive_failures += 1
-            limit = settings.webhook_disable_after_failed_deliveries
-            if ep.consecutive_failures >= limit:
-                _disable(
-                    session,
-                    ep,
-                    f"{ep.consecutive_failures} deliveries in a row failed every retry.",
-                    now,
-                )
-    return attempt
+        deliveries = {d.id: d for d in found.scalars()}
+        # Endpoints locked in id order: batches settling at once don't lose each other's
+        # failure counts, and can't deadlock.
+        stmt = (
+            select(WebhookEndpoint)
+            .where(WebhookEndpoint.id.in_({d.endpoint_id for d in deliveries.values()}))
+            .order_by(WebhookEndpoint.id)
+        )
+        if _pg(session):
+            stmt = stmt.with_for_update()
+        endpoints = {e.id: e for e in (await session.execute(stmt)).scalars()}
+        for job in jobs:
+            d = deliveries.get(job.delivery_id)
+            if d is None:  # the endpoint was deleted meanwhile
+                continue
+            ep = endpoints[d.endpoint_id]
+            if job.url is None:
+                d.status, d.last_error, d.next_attempt_at = "failed", job.error, None
+                continue
+            d.attempts += 1
+            d.last_status_code, d.updated_at = job.status, now
+            d.last_error = job.error or (None if job.ok else f"The endpoint answered {job.status}.")
+            attempt = WebhookAttempt(
+                delivery_id=d.id,
+                endpoint_id=ep.id,
+                workspace_id=ep.workspace_id,
+                attempt=d.attempts,
+                status_code=job.status,
+                latency_ms=job.latency_ms,
+                response_excerpt=job.excerpt,
+                error=d.last_error,
+                succeeded=job.ok,
+                created_at=now,
+            )
+            session.add(attempt)
+            out[d.id] = attempt
+            if job.ok:
+                d.status, d.next_attempt_at = "succeeded", None
+                ep.consecutive_failures = 0
+            elif job.status == 410:
+                d.status, d.next_attempt_at = "failed", None
+                _disable(session, ep, "The endpoint answered 410 Gone.", now)
+            elif d.attempts < MAX_ATTEMPTS:
+                wait = RETRY_SCHEDULE[d.attempts - 1] * random.uniform(0.9, 1.1)
+                d.next_attempt_at = now + timedelta(seconds=wait)
+            else:
+                d.status, d.next_attempt_at = "failed", None
+                ep.consecutive_failures += 1
+                limit = settings.webhook_disable_after_failed_deliveries
+                if ep.consecutive_failures >= limit:
+                    _disable(
+                        session,
+                        ep,
+                        f"{ep.consecutive_failures} deliveries in a row failed every retry.",
+                        now,
+                    )
+    return out
 
 
 def _disable(session: AsyncSession, ep: WebhookEndpoint, reason: str, now: datetime) -> None:

@@ -174,7 +174,8 @@ async def test_invite_accepted_in_a_second_browser_context(world: World) -> None
     await guest.wait_for_url(f"{world.url}/invite")
     await guest.get_by_role("button", name="Accept invite").click()
     await guest.wait_for_url(re.compile(rf"/\?ws={a.workspace_id}"))
-    await expect(guest.get_by_label("Workspace")).to_have_value(a.workspace_id)
+    # exact: the invite page (labelled "Join a BugPort workspace") may still be on screen
+    await expect(guest.get_by_label("Workspace", exact=True)).to_have_value(a.workspace_id)
     storage = await guest.evaluate(
         "JSON.stringify([Object.values(localStorage), Object.values(sessionStorage)])"
     )
