@@ -14,6 +14,7 @@ import json
 import random
 import time
 import uuid
+import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -44,15 +45,18 @@ RELAY_BATCH = 500
 _sweeping = asyncio.Lock()
 
 
-_transports: dict[int, httpx.AsyncHTTPTransport] = {}
+# Keyed by the loop itself (weakly), not id(loop): a dead loop's id can be reused by a new one,
+# which would then get a pool bound to the old loop.
+_transports: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncHTTPTransport] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _transport() -> httpx.AsyncHTTPTransport:
     """One connection pool per event loop: building a client per attempt would build a TLS
     context each time (tens of ms) and never reuse a connection."""
-    loop = id(asyncio.get_running_loop())
+    loop = asyncio.get_running_loop()
     if loop not in _transports:
-        _transports.clear()  # an old loop's pool is of no use (tests run several loops)
         _transports[loop] = httpx.AsyncHTTPTransport(retries=0)
     return _transports[loop]
 
