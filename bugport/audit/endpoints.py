@@ -37,6 +37,17 @@ async def list_audit_log(
     request: Request,
     token_id: Annotated[uuid.UUID | None, Query(description="Only this token's calls.")] = None,
     outcome: Annotated[Outcome | None, Query(description="allowed, denied or failed.")] = None,
+    tool: Annotated[
+        str | None, Query(max_length=100, description="Only calls of this MCP tool (exact name).")
+    ] = None,
+    route: Annotated[
+        str | None,
+        Query(
+            max_length=300,
+            description="Only calls to this route template (exact, e.g. `/mcp` or "
+            "`/v1/mcp/tools/invoke`).",
+        ),
+    ] = None,
     since: Annotated[datetime | None, Query(description="From this time (inclusive).")] = None,
     until: Annotated[datetime | None, Query(description="Before this time (exclusive).")] = None,
 ) -> Page[AuditEntry]:
@@ -48,6 +59,8 @@ async def list_audit_log(
         paging,
         token_id=token_id,
         outcome=outcome,
+        tool=tool,
+        route=route,
         since=_aware("query.since", since),
         until=_aware("query.until", until),
     )

@@ -22,6 +22,8 @@ async def list_entries(
     *,
     token_id: uuid.UUID | None = None,
     outcome: str | None = None,
+    tool: str | None = None,
+    route: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> tuple[list[AuditEntry], str | None]:
@@ -30,6 +32,10 @@ async def list_entries(
         stmt = stmt.where(AuditEntry.token_id == token_id)
     if outcome is not None:
         stmt = stmt.where(AuditEntry.outcome == outcome)
+    if tool is not None:
+        stmt = stmt.where(AuditEntry.tool == tool)
+    if route is not None:
+        stmt = stmt.where(AuditEntry.route == route)
     if since is not None:
         stmt = stmt.where(AuditEntry.created_at >= since)
     if until is not None:

@@ -22,6 +22,8 @@ class AuditEntry(IdMixin, Base):
         Index(
             "ix_audit_log_workspace_outcome_created", "workspace_id", "outcome", "created_at", "id"
         ),
+        Index("ix_audit_log_workspace_tool_created", "workspace_id", "tool", "created_at", "id"),
+        Index("ix_audit_log_workspace_route_created", "workspace_id", "route", "created_at", "id"),
     )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))

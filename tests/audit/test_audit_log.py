@@ -146,6 +146,8 @@ class TestListing:
             ({"since": "yesterday"}, "query.since"),
             ({"since": "2026-11-28T10:00:00"}, "query.since"),
             ({"limit": 0}, "query.limit"),
+            ({"tool": "x" * 101}, "query.tool"),
+            ({"route": "/" * 301}, "query.route"),
         ],
     )
     async def test_bad_filters(
@@ -178,6 +180,25 @@ class TestListing:
         assert len(await _entries(client, tenant_a, t1["id"])) == 3
         denied = (await client.get(_url(tenant_a), params={"outcome": "denied"}, headers=h)).json()
         assert [e["token_id"] for e in denied["data"]] == [t2["id"]]
+        by_tool = await client.get(_url(tenant_a), params={"tool": "list_projects"}, headers=h)
+        assert [e["tool"] for e in by_tool.json()["data"]] == ["list_projects"]
+        by_route = await client.get(_url(tenant_a), params={"route": "/v1/mcp/tools"}, headers=h)
+        assert [e["token_id"] for e in by_route.json()["data"]] == [t1["id"]] * 3
+        r = await client.get(
+            _url(tenant_a), params={"route": "/v1/mcp/tools", "limit": 2}, headers=h
+        )
+        tail = await client.get(
+            _url(tenant_a),
+            params={"route": "/v1/mcp/tools", "cursor": r.json()["next_cursor"]},
+            headers=h,
+        )
+        assert len(r.json()["data"]) == 2 and len(tail.json()["data"]) == 1
+        r = await client.get(_url(tenant_a), params={"tool": "get_bug"}, headers=h)
+        assert r.json()["data"] == []
+        r = await client.get(
+            _url(tenant_a), params={"tool": "list_projects", "route": "/v1/mcp/tools"}, headers=h
+        )
+        assert r.json()["data"] == []
         r = await client.get(
             _url(tenant_a),
             params={"since": (start - timedelta(hours=1)).isoformat(), "until": start.isoformat()},

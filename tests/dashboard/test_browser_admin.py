@@ -11,6 +11,7 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import pytest_asyncio
@@ -518,11 +519,32 @@ async def test_mcp_token_to_a_real_client_then_revoked_and_denied_in_the_audit_l
     await expect(admin.get_by_test_id("audit-row").first).to_have_attribute(
         "data-outcome", "allowed"
     )
-    await admin.get_by_label("Tool or route").fill("list_projects")
-    await admin.get_by_label("Tool or route").press("Enter")
+    # The tool/route box filters on the server (exact tool name, or a route template).
+    call_box = admin.get_by_label("Tool or route")
+    async with admin.expect_request(lambda r: "tool=list_projects" in r.url) as sent:
+        await call_box.fill("list_projects")
+        await call_box.press("Enter")
+    assert "outcome=allowed" in (await sent.value).url
     await admin.wait_for_url(re.compile(r"q=list_projects"))
     await expect(admin.get_by_test_id("audit-row")).to_have_count(1)
+    await expect(admin.get_by_test_id("audit-row")).to_contain_text("tool list_projects")
+    await admin.get_by_label("Outcome").select_option("")
+    async with admin.expect_request(
+        lambda r: "/audit-log" in r.url and _query(r.url).get("route") == ["/mcp"]
+    ) as sent:
+        await call_box.fill("/mcp")
+        await call_box.press("Enter")
+    assert "tool" not in _query((await sent.value).url)
+    await expect(admin.get_by_test_id("audit-row").first).to_have_attribute("data-route", "/mcp")
+    routes = await admin.get_by_test_id("audit-row").evaluate_all(
+        "rows => rows.map(r => r.dataset.route)"
+    )
+    assert routes and set(routes) == {"/mcp"}, routes
     await admin.context.close()
+
+
+def _query(url: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(url).query)
 
 
 async def test_audit_log_is_for_admins(world: World) -> None:

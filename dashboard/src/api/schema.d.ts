@@ -16518,6 +16518,10 @@ export interface operations {
                 token_id?: string | null;
                 /** @description allowed, denied or failed. */
                 outcome?: ("allowed" | "denied" | "failed") | null;
+                /** @description Only calls of this MCP tool (exact name). */
+                tool?: string | null;
+                /** @description Only calls to this route template (exact, e.g. `/mcp` or `/v1/mcp/tools/invoke`). */
+                route?: string | null;
                 /** @description From this time (inclusive). */
                 since?: string | null;
                 /** @description Before this time (exclusive). */

@@ -3,7 +3,7 @@ import { Fragment, useMemo, useState } from "react";
 import { useSearchParams } from "react-router";
 import { Empty, ErrorNote, ForbiddenPage, Loading } from "../../ui/states";
 import { fullTime } from "../../ui/time";
-import { atLeast, auditPage, useMcpTokens, type AuditEntry, type AuditQuery } from "./api";
+import { atLeast, auditPage, useMcpToolNames, useMcpTokens, type AuditEntry, type AuditQuery } from "./api";
 import { useSettings } from "./SettingsLayout";
 
 const EXPORT_MAX = 10_000;
@@ -42,10 +42,14 @@ function toIso(local: string): string | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
-function matchesText(e: AuditEntry, q: string): boolean {
-  if (!q) return true;
-  const needle = q.toLowerCase();
-  return e.route.toLowerCase().includes(needle) || (e.tool ?? "").toLowerCase().includes(needle);
+/** Routes a token can call, for the suggestions; any other route template can be typed. */
+const ROUTES = ["/mcp", "/v1/mcp/tools", "/v1/mcp/tools/invoke", "/v1/mcp/config"];
+
+/** The "tool or route" box filters on the server: a value starting with `/` is a route
+ * template, anything else an MCP tool name (both exact). */
+function callFilter(q: string): Pick<AuditQuery, "tool" | "route"> {
+  if (!q) return {};
+  return q.startsWith("/") ? { route: q } : { tool: q };
 }
 
 /** Calls made with MCP tokens: filters in the URL (token, outcome, tool/route, time), cursor
@@ -54,6 +58,7 @@ export function AuditPage() {
   const { workspace, role } = useSettings();
   const [params, setParams] = useSearchParams();
   const tokens = useMcpTokens(workspace.id);
+  const toolNames = useMcpToolNames();
   const filters = {
     token: params.get("token") ?? "",
     outcome: (params.get("outcome") ?? "") as "" | "allowed" | "denied" | "failed",
@@ -65,10 +70,11 @@ export function AuditPage() {
     () => ({
       token_id: filters.token || undefined,
       outcome: filters.outcome || undefined,
+      ...callFilter(filters.q),
       since: toIso(filters.since),
       until: toIso(filters.until),
     }),
-    [filters.token, filters.outcome, filters.since, filters.until],
+    [filters.token, filters.outcome, filters.q, filters.since, filters.until],
   );
   const list = useInfiniteQuery({
     queryKey: ["audit", workspace.id, query],
@@ -81,7 +87,7 @@ export function AuditPage() {
   const [exporting, setExporting] = useState(false);
   const [exportError, setExportError] = useState<unknown>(null);
   const [exportNote, setExportNote] = useState<string | null>(null);
-  const rows = useMemo(() => (list.data?.pages.flatMap((p) => p.data) ?? []).filter((e) => matchesText(e, filters.q)), [list.data, filters.q]);
+  const rows = useMemo(() => list.data?.pages.flatMap((p) => p.data) ?? [], [list.data]);
   const tokenName = (id: string) => tokens.data?.find((t) => t.id === id)?.name ?? id.slice(0, 8);
 
   if (!atLeast(role, "admin")) return <ForbiddenPage />;
@@ -103,7 +109,7 @@ export function AuditPage() {
       let truncated = false;
       for (;;) {
         const page = await auditPage(workspace.id, query, cursor, 100);
-        out.push(...page.data.filter((e) => matchesText(e, filters.q)));
+        out.push(...page.data);
         if (out.length >= EXPORT_MAX) {
           truncated = !!page.next_cursor || out.length > EXPORT_MAX;
           out.length = Math.min(out.length, EXPORT_MAX);
@@ -152,11 +158,24 @@ export function AuditPage() {
           className="input"
           type="search"
           aria-label="Tool or route"
+          aria-describedby="audit-call-hint"
           placeholder="Tool or route"
+          list="audit-calls"
           defaultValue={filters.q}
           onKeyDown={(e) => e.key === "Enter" && set("q", e.currentTarget.value.trim())}
           onBlur={(e) => e.currentTarget.value.trim() !== filters.q && set("q", e.currentTarget.value.trim())}
         />
+        <datalist id="audit-calls">
+          {(toolNames.data ?? []).map((n) => (
+            <option key={n} value={n} />
+          ))}
+          {ROUTES.map((r) => (
+            <option key={r} value={r} />
+          ))}
+        </datalist>
+        <span id="audit-call-hint" className="sr-only">
+          An MCP tool name, or a route starting with a slash. Press Enter to apply.
+        </span>
         <label className="date">
           From <input className="input" type="datetime-local" aria-label="From" value={filters.since} onChange={(e) => set("since", e.target.value)} />
         </label>
@@ -191,7 +210,7 @@ export function AuditPage() {
           <tbody>
             {rows.map((e) => (
               <Fragment key={e.id}>
-                <tr data-testid="audit-row" data-outcome={e.outcome}>
+                <tr data-testid="audit-row" data-outcome={e.outcome} data-route={e.route}>
                   <td>
                     <button type="button" className="linkish" aria-expanded={open === e.id} onClick={() => setOpen(open === e.id ? null : e.id)}>
                       {fullTime(e.created_at)}

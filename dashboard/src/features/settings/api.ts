@@ -243,7 +243,23 @@ export function useMcpConfig() {
   return useQuery({ queryKey: ["mcp-config"], staleTime: Infinity, queryFn: () => call(api.GET("/v1/mcp/config")) });
 }
 
-export type AuditQuery = { token_id?: string; outcome?: "allowed" | "denied" | "failed"; since?: string; until?: string };
+export type AuditQuery = {
+  token_id?: string;
+  outcome?: "allowed" | "denied" | "failed";
+  tool?: string;
+  route?: string;
+  since?: string;
+  until?: string;
+};
+
+/** Tool names for the audit log's "tool or route" suggestions (a signed-in user sees them all). */
+export function useMcpToolNames() {
+  return useQuery({
+    queryKey: ["mcp-tools"],
+    staleTime: 5 * 60_000,
+    queryFn: async () => (await call(api.GET("/v1/mcp/tools"))).data.map((t) => t.name),
+  });
+}
 
 export function auditPage(workspaceId: string, query: AuditQuery, cursor?: string, limit = 50) {
   return call(api.GET("/v1/workspaces/{workspace_id}/audit-log", { params: { ...ws(workspaceId), query: { ...query, limit, cursor } } }));
