@@ -84,6 +84,7 @@ def routers() -> list[APIRouter]:
     from bugport.plugin.endpoints import router as plugin
     from bugport.project.endpoints import router as project
     from bugport.public_share.endpoints import router as public_share
+    from bugport.similar.endpoints import router as similar
     from bugport.webhook.endpoints import router as webhooks
     from bugport.widget.endpoints import router as widget
     from bugport.widget.intake import router as widget_intake
@@ -99,6 +100,7 @@ def routers() -> list[APIRouter]:
         workspace,
         project,
         billing,
+        similar,  # POST /v1/bugs/similar before the bug routes' /{bug_id}
         bug,
         public_share,
         dashboard,

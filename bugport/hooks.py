@@ -17,6 +17,7 @@ def install() -> None:
     from bugport.mcp_token import resolver as mcp_token_resolver
     from bugport.media import service as media_service
     from bugport.project import service as project_service
+    from bugport.similar import duplicates
     from bugport.widget_key import service as widget_key_service
     from bugport.workspace import service as workspace_service
 
@@ -25,7 +26,11 @@ def install() -> None:
     register_resolver(widget_key_service.PREFIX, widget_key_service.resolve_widget_key)
     # A bug's life: trackers with auto-push queue the new bug; media gives its bytes back first.
     bug_service.AFTER_CREATE[:] = [connector_tasks.bugs_created]
-    bug_service.BEFORE_DELETE[:] = [media_service.tombstone_bug_media, outbox.bug_deleted]
+    bug_service.BEFORE_DELETE[:] = [
+        duplicates.canonical_deleted,
+        media_service.tombstone_bug_media,
+        outbox.bug_deleted,
+    ]
     # Containers: their media's bytes and objects go before the rows do. A workspace's Stripe
     # subscription is canceled first: if Stripe says no, nothing else is done.
     project_service.BEFORE_DELETE[:] = [media_service.purge_project]

@@ -28,6 +28,12 @@ def _expected(d: Any) -> bool:
         )
     kind, obj = d[0], d[1]
     name = str(getattr(obj, "name", "") or "")
+    if kind in {"add_fk", "remove_fk"} and [e.parent.name for e in obj.elements] == [
+        "duplicate_of_id"
+    ]:
+        # SQLite: 0016 adds the column with an inline REFERENCES (no rebuild), whose name and
+        # ON DELETE the reflection doesn't parse; test_similar checks the SET NULL itself.
+        return True
     if kind == "remove_table" and name.startswith("bugs_fts"):
         return True
     if kind == "remove_index" and name.startswith("search_vector_bugs"):
@@ -37,7 +43,12 @@ def _expected(d: Any) -> bool:
 
 def _diff(conn: Connection) -> list[Any]:
     ctx = MigrationContext.configure(conn, opts={"compare_type": False})
-    return [d for d in compare_metadata(ctx, Base.metadata) if not _expected(d)]
+    sqlite = conn.dialect.name == "sqlite"
+    return [
+        d
+        for d in compare_metadata(ctx, Base.metadata)
+        if not _expected(d) or (not sqlite and isinstance(d, tuple) and d[0].endswith("_fk"))
+    ]
 
 
 async def _check(url: str) -> None:

@@ -110,6 +110,12 @@ PATCH  /v1/bugs/{bug_id}                                         nf     role   n
 DELETE /v1/bugs/{bug_id}                                         nf     role   nf     nf     scope  fb
 GET    /v1/bugs/{bug_id}/activity                                nf     ok     nf     nf     ok     fb
 GET    /v1/bugs/{bug_id}/comments                                nf     ok     nf     nf     ok     fb
+GET    /v1/bugs#grouped                                          nf     ok     nf     nf     ok     fb
+POST   /v1/bugs/similar                                          nf     ok     nf     nf     ok     fb
+GET    /v1/bugs/{bug_id}/similar                                 nf     ok     nf     nf     ok     fb
+GET    /v1/bugs/{bug_id}/duplicates                              nf     ok     nf     nf     ok     fb
+POST   /v1/bugs/{bug_id}/duplicate-of                            nf     role   nf     nf     scope  fb
+DELETE /v1/bugs/{bug_id}/duplicate-of                            nf     role   nf     nf     scope  fb
 POST   /v1/bugs/{bug_id}/comments                                nf     role   nf     nf     scope  fb
 PATCH  /v1/bugs/{bug_id}/comments/{comment_id}                   nf     role   nf     nf     scope  fb
 DELETE /v1/bugs/{bug_id}/comments/{comment_id}                   nf     role   nf     nf     scope  fb
@@ -175,6 +181,7 @@ POST   /v1/webhooks/{endpoint_id}/rotate-secret                  nf     role   f
 POST   /v1/webhooks/{endpoint_id}/test                           nf     role   fb     fb     fb     fb
 # MCP tools through POST /v1/mcp/tools/invoke, arguments naming A's objects
 TOOL   add_comment                                               nf     role   nf     nf     scope  fb
+TOOL   find_similar_bugs                                         nf     ok     nf     nf     ok     fb
 TOOL   get_bug                                                   nf     ok     nf     nf     ok     fb
 TOOL   get_bug_context                                           nf     ok     nf     nf     ok     fb
 TOOL   get_fix_prompt                                            nf     ok     nf     nf     ok     fb
@@ -254,6 +261,10 @@ TARGETS: dict[str, Target] = {
     "GET /v1/bugs": lambda w: {},
     "GET /v1/bugs#project": lambda w: {"params": {"project_id": w.a.project_id}},
     "GET /v1/bugs#workspace": lambda w: {"params": {"workspace_id": w.a.workspace_id}},
+    "GET /v1/bugs#grouped": lambda w: {
+        "params": {"project_id": w.a.project_id, "group": "fingerprint"}
+    },
+    "POST /v1/bugs/similar": lambda w: {"json": {"project_id": w.a.project_id, "title": "A's"}},
     "POST /v1/bugs": lambda w: {"json": {"project_id": w.a.project_id, "title": "intruder"}},
     "PATCH /v1/bugs": lambda w: {
         "json": {"ids": [_a(w, "bug_id")], "changes": {"status": "closed"}}
@@ -283,6 +294,7 @@ TOOL_ARGS: dict[str, Target] = {
     "list_bugs": lambda w: {"project_id": w.a.project_id},
     "search_bugs": lambda w: {"project_id": w.a.project_id, "q": "bug"},
     "get_bug": lambda w: {"bug_id": _a(w, "bug_id")},
+    "find_similar_bugs": lambda w: {"bug_id": _a(w, "bug_id")},
     "get_bug_context": lambda w: {"bug_id": _a(w, "bug_id")},
     "get_fix_prompt": lambda w: {"bug_id": _a(w, "bug_id")},
     "get_logs": lambda w: {"bug_id": _a(w, "bug_id")},

@@ -14,8 +14,10 @@ SCOPE_COLUMNS = {"workspace_id", "project_id"}
 
 # (module, function) -> why filtering by hand is right there.
 ALLOWED: dict[tuple[str, str], str] = {
-    ("bug/repository.py", "list_bugs"): "narrows authz.visible_resolved by the caller's own "
+    ("bug/repository.py", "filtered"): "narrows authz.visible_resolved by the caller's own "
     "?workspace_id=/?project_id= filter (the statement is already scoped)",
+    ("similar/groups.py", "_stats"): "counts the groups of the page's head rows, which were "
+    "read through authz.visible_resolved (a group lives in its head's project)",
     ("connector/service.py", "start_oauth"): "drops expired OAuth states of the workspace the "
     "caller was just checked against (authz.require_workspace)",
     ("connector/service.py", "complete_oauth"): "upserts the connection in the workspace the "

@@ -37,6 +37,7 @@ from bugport.bug.schemas import (
     Status,
 )
 from bugport.db import Session
+from bugport.errors import ValidationFailed
 from bugport.kit import idempotency
 from bugport.kit.idempotency import IdempotencyKey
 from bugport.kit.middleware import register_body_limit
@@ -120,6 +121,15 @@ async def list_bugs(
         Literal["newest", "oldest", "updated", "severity"],
         Query(description="`severity`: most severe first, then newest."),
     ] = "newest",
+    group: Annotated[
+        Literal["fingerprint"] | None,
+        Query(
+            description="`fingerprint`: one row per failure — the group's newest matching report, "
+            "with `group` (count, first and last seen among the matching reports). Groups are "
+            "ordered newest first (only `sort=newest`); reports without a captured failure are "
+            "groups of one. See docs/similar.md."
+        ),
+    ] = None,
 ) -> Response:
     filters = BugFilters(
         workspace_id=workspace_id,
@@ -135,6 +145,13 @@ async def list_bugs(
         q=q.strip() if q and q.strip() else None,
         sort=sort,
     )
+    if group == "fingerprint":
+        if sort != "newest":
+            raise ValidationFailed("query.sort", "A grouped list is ordered newest first only.")
+        rows, groups, nxt = await service.list_groups(
+            session, principal, filters, signing_key(request), paging
+        )
+        return _json(Page[Bug](data=[Bug.of(b, groups[b.id]) for b in rows], next_cursor=nxt))
     rows, nxt = await service.list_bugs(session, principal, filters, signing_key(request), paging)
     return _json(Page[Bug](data=[Bug.of(b) for b in rows], next_cursor=nxt))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import exists, func, literal_column, select
+from sqlalchemy import Select, exists, func, inspect, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bugport import authz
@@ -37,11 +37,54 @@ COMMENTS = Keyset("bug_comments", [(Comment.created_at, False), (Comment.id, Fal
 ACTIVITY = Keyset("bug_activity", [(Activity.created_at, False), (Activity.id, False)])
 
 
-def label_contains(dialect: str, label: str) -> Any:
+def label_contains(dialect: str, label: str, entity: Any = Bug) -> Any:
     if dialect == "postgresql":
-        return Bug.labels.op("@>")(func.jsonb_build_array(label))
-    each = func.json_each(Bug.labels).table_valued("value")
+        return entity.labels.op("@>")(func.jsonb_build_array(label))
+    each = func.json_each(entity.labels).table_valued("value")
     return exists(select(literal_column("1")).select_from(each).where(each.c.value == label))
+
+
+def conditions(dialect: str, f: BugFilters, entity: Any = Bug) -> list[Any]:
+    """The list filters other than scope, on `entity` (Bug, or an alias of it: a grouped list
+    applies them again to the group's other reports)."""
+    out: list[Any] = []
+    if f.status:
+        out.append(entity.status.in_(f.status))
+    if f.severity:
+        out.append(entity.severity.in_(f.severity))
+    if f.assignee_id is not None:
+        out.append(entity.assignee_id == f.assignee_id)
+    if f.label:
+        out.append(label_contains(dialect, f.label, entity))
+    if f.source:
+        out.append(entity.source == f.source)
+    if f.reporter:
+        try:
+            out.append(entity.reporter_user_id == uuid.UUID(f.reporter))
+        except ValueError:
+            out.append(entity.reporter_email == f.reporter.strip().lower())
+    if f.created_after is not None:
+        out.append(entity.created_at >= f.created_after)
+    if f.created_before is not None:
+        out.append(entity.created_at < f.created_before)
+    if f.q:
+        out.append(fulltext_match(dialect, f.q, _table_name(entity)))
+    return out
+
+
+def _table_name(entity: Any) -> str:
+    return str(inspect(entity).selectable.name)
+
+
+async def filtered(session: AsyncSession, principal: Principal, f: BugFilters) -> Select[Any]:
+    """The visible bugs the list filters select (not yet ordered or paged)."""
+    dialect = session.get_bind().dialect.name
+    stmt = await authz.visible_resolved(session, principal, Bug)
+    if f.workspace_id is not None:
+        stmt = stmt.where(Bug.workspace_id == f.workspace_id)
+    if f.project_id is not None:
+        stmt = stmt.where(Bug.project_id == f.project_id)
+    return stmt.where(*conditions(dialect, f))
 
 
 async def list_bugs(
@@ -51,33 +94,7 @@ async def list_bugs(
     key: bytes,
     params: PageParams,
 ) -> tuple[list[Bug], str | None]:
-    dialect = session.get_bind().dialect.name
-    stmt = await authz.visible_resolved(session, principal, Bug)
-    if f.workspace_id is not None:
-        stmt = stmt.where(Bug.workspace_id == f.workspace_id)
-    if f.project_id is not None:
-        stmt = stmt.where(Bug.project_id == f.project_id)
-    if f.status:
-        stmt = stmt.where(Bug.status.in_(f.status))
-    if f.severity:
-        stmt = stmt.where(Bug.severity.in_(f.severity))
-    if f.assignee_id is not None:
-        stmt = stmt.where(Bug.assignee_id == f.assignee_id)
-    if f.label:
-        stmt = stmt.where(label_contains(dialect, f.label))
-    if f.source:
-        stmt = stmt.where(Bug.source == f.source)
-    if f.reporter:
-        try:
-            stmt = stmt.where(Bug.reporter_user_id == uuid.UUID(f.reporter))
-        except ValueError:
-            stmt = stmt.where(Bug.reporter_email == f.reporter.strip().lower())
-    if f.created_after is not None:
-        stmt = stmt.where(Bug.created_at >= f.created_after)
-    if f.created_before is not None:
-        stmt = stmt.where(Bug.created_at < f.created_before)
-    if f.q:
-        stmt = stmt.where(fulltext_match(dialect, f.q))
+    stmt = await filtered(session, principal, f)
     keyset = SORTS[f.sort]
     rows = list((await session.execute(keyset.apply(stmt, key, params))).scalars())
     return keyset.page(rows, key, params, _VALUES[f.sort])

@@ -14,7 +14,7 @@ from bugport.kit.schemas import CapturedInput, InputModel, OutputModel
 from bugport.kit.text import single_line
 from bugport.kit.timestamps import Timestamp
 
-Status = Literal["open", "in_progress", "resolved", "closed", "wont_fix"]
+Status = Literal["open", "in_progress", "resolved", "closed", "wont_fix", "duplicate"]
 Severity = Literal["critical", "high", "medium", "low"]
 Priority = Literal["none", "low", "medium", "high", "urgent"]
 Source = Literal["dashboard", "widget", "extension", "api", "mcp"]
@@ -231,6 +231,27 @@ class Redaction(OutputModel):
     rule: str
 
 
+class Fingerprint(OutputModel):
+    """The failure a report captured (docs/similar.md): reports with the same `hash` are grouped."""
+
+    hash: str = Field(description="Hash of the failure's normalised form.")
+    request: str | None = Field(
+        description="The first failing request, normalised: `POST /api/checkout/:id → 5xx`."
+    )
+    error: str | None = Field(
+        description="The first console error, normalised, with its top in-app frame."
+    )
+
+
+class BugGroup(OutputModel):
+    """In a list grouped by fingerprint (`group=fingerprint`): the group this row stands for."""
+
+    fingerprint: str | None = Field(description="`null`: a report with no captured failure.")
+    count: int = Field(description="Reports in the group that match the list's filters.")
+    first_seen: Timestamp
+    last_seen: Timestamp = Field(description="The newest report's time: this row's bug.")
+
+
 class Bug(OutputModel):
     id: uuid.UUID
     key: str = Field(description="Human key: project key + per-project number, e.g. WEB-42.")
@@ -257,11 +278,20 @@ class Bug(OutputModel):
     log_count: int
     network_count: int
     failed_request_count: int
+    fingerprint: Fingerprint | None = Field(
+        description="The failure this report captured; `null` when it captured none."
+    )
+    duplicate_of_id: uuid.UUID | None = Field(
+        description="The canonical bug, when this one is marked a duplicate (status `duplicate`)."
+    )
+    group: BugGroup | None = Field(
+        default=None, description="Only in lists grouped by fingerprint: this row's group."
+    )
     created_at: Timestamp
     updated_at: Timestamp
 
     @classmethod
-    def of(cls, b: Any) -> Bug:
+    def of(cls, b: Any, group: BugGroup | None = None) -> Bug:
         return cls(
             id=b.id,
             key=b.key,
@@ -288,6 +318,11 @@ class Bug(OutputModel):
             log_count=b.log_count,
             network_count=b.network_count,
             failed_request_count=b.failed_request_count,
+            fingerprint=Fingerprint(hash=b.fingerprint, request=b.fp_request, error=b.fp_error)
+            if b.fingerprint
+            else None,
+            duplicate_of_id=b.duplicate_of_id,
+            group=group,
             created_at=b.created_at,
             updated_at=b.updated_at,
         )

@@ -23,10 +23,11 @@ def sqlite_query(q: str) -> str | None:
     return " ".join(f'"{t}"' for t in tokens[:32])
 
 
-def fulltext_match(dialect: str, q: str) -> ColumnElement[bool]:
-    """A WHERE clause on `bugs` true for rows matching the user's search text `q`."""
+def fulltext_match(dialect: str, q: str, table_name: str = "bugs") -> ColumnElement[bool]:
+    """A WHERE clause on `bugs` (or an alias of it, by name) true for rows matching the user's
+    search text `q`."""
     if dialect == "postgresql":
-        return literal_column("bugs.search_vector").op("@@")(
+        return literal_column(f"{table_name}.search_vector").op("@@")(
             func.websearch_to_tsquery("english", q)
         )
     match = sqlite_query(q)
@@ -38,4 +39,4 @@ def fulltext_match(dialect: str, q: str) -> ColumnElement[bool]:
         .select_from(fts)
         .where(literal_column("bugs_fts").op("MATCH")(match))
     )
-    return literal_column("bugs.rowid").in_(rowids)
+    return literal_column(f"{table_name}.rowid").in_(rowids)

@@ -25,6 +25,7 @@ from bugport.bug.schemas import (
     SEVERITY_RANK,
     BugData,
     BugFilters,
+    BugGroup,
     BugUpdate,
     BulkUpdate,
     ReportContent,
@@ -33,6 +34,7 @@ from bugport.errors import NotFound, PayloadTooLarge, ValidationFailed
 from bugport.kit.pagination import PageParams
 from bugport.models import Bug, Project
 from bugport.models.base import utcnow
+from bugport.similar import duplicates, groups
 
 
 def reporter_of(principal: Principal) -> writer.Reporter:
@@ -181,11 +183,28 @@ async def list_bugs(
     key: bytes,
     params: PageParams,
 ) -> tuple[list[Bug], str | None]:
-    if filters.workspace_id is not None:
-        await authz.require_workspace(session, principal, filters.workspace_id, "bug.read")
-    if filters.project_id is not None:
-        await authz.fetch_visible(session, principal, Project, filters.project_id)
+    await _check_list_scope(session, principal, filters)
     return await repository.list_bugs(session, principal, filters, key, params)
+
+
+async def list_groups(
+    session: AsyncSession,
+    principal: Principal,
+    filters: BugFilters,
+    key: bytes,
+    params: PageParams,
+) -> tuple[list[Bug], dict[uuid.UUID, BugGroup], str | None]:
+    """The list grouped by failure fingerprint (bugport/similar/groups.py)."""
+    await _check_list_scope(session, principal, filters)
+    stmt = await repository.filtered(session, principal, filters)
+    return await groups.page(session, stmt, filters, key, params)
+
+
+async def _check_list_scope(session: AsyncSession, principal: Principal, f: BugFilters) -> None:
+    if f.workspace_id is not None:
+        await authz.require_workspace(session, principal, f.workspace_id, "bug.read")
+    if f.project_id is not None:
+        await authz.fetch_visible(session, principal, Project, f.project_id)
 
 
 _NULLABLE = {"description", "assignee_id", "repro_steps"}
@@ -271,6 +290,13 @@ async def _apply(
     assert project is not None
     red = writer.redactor_for(project)
     events: list[tuple[str, dict[str, Any]]] = []
+    if "status" in changes and changes["status"] != bug.status:
+        if changes["status"] == "duplicate":
+            raise ValidationFailed(
+                "body.status",
+                "Mark a duplicate with POST /v1/bugs/{bug_id}/duplicate-of, naming the canonical bug.",
+            )
+        await duplicates.status_changed_away(session, principal, bug)
     for name in ("status", "severity", "priority"):
         if name in changes and changes[name] != getattr(bug, name):
             events.append((f"{name}_changed", {"from": getattr(bug, name), "to": changes[name]}))

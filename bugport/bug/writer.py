@@ -34,6 +34,7 @@ from bugport.kit.idempotency import Reply
 from bugport.kit.redaction import Redactor
 from bugport.models import Activity, Bug, BugCaptures, Event, Project
 from bugport.models.base import utcnow
+from bugport.similar import fingerprint
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,8 @@ def prepare(
         log_count=len(logs),
         network_count=len(network),
         failed_request_count=sum(1 for n in network if n["failed"]),
+        **fingerprint.of_captures(logs, network, values["page_url"]).columns(),
+        duplicate_of_id=None,
         created_at=now,
         updated_at=now,
     )

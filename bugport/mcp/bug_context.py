@@ -27,11 +27,13 @@ from bugport.kit.redaction import Redactor
 from bugport.kit.timestamps import rfc3339
 from bugport.mcp.fence import UNTRUSTED_NOTICE, cut, fence
 from bugport.models import Activity, Bug, Comment, Project
+from bugport.similar import service as similar_service
 
 MAX_ERRORS = 20
 MAX_REQUESTS = 20
 MAX_COMMENTS = 5
 MAX_ACTIVITY = 10
+MAX_SIMILAR = 5
 MESSAGE_CHARS = 2000
 STACK_CHARS = 4000
 BODY_CHARS = 1500
@@ -84,6 +86,7 @@ async def gather(session: AsyncSession, principal: Principal, bug: Bug) -> Gathe
         "network_count": bug.network_count,
         "failed_request_count": bug.failed_request_count,
         "redactions": bug.redactions or [],
+        "duplicate_of_id": str(bug.duplicate_of_id) if bug.duplicate_of_id else None,
     }
     marks: list[str] = []
     untrusted: dict[str, Any] = {}
@@ -189,7 +192,22 @@ async def gather(session: AsyncSession, principal: Principal, bug: Bug) -> Gathe
         }
         for a in reversed(activity_rows)
     ]
+    # Look-alikes (bugport/similar/): "this failure has 37 reports". Their titles and the
+    # normalised failure text come from reporters, so they sit with the untrusted lists.
+    alike = await similar_service.for_bug(session, principal, bug.id, MAX_SIMILAR)
+    bug_meta["same_failure_count"] = alike.same_failure_count
+    similar = [
+        {
+            "id": str(s.bug.id),
+            "key": s.bug.key,
+            "status": s.bug.status,
+            "title": cut(red.text("title", s.bug.title), 300)[0],
+            "reason": s.reason,
+        }
+        for s in alike.data
+    ]
     totals = {
+        "similar": len(similar),
         "console_errors": len(picked),
         "failed_requests": len(failing),
         "comments": await _count(
@@ -207,6 +225,7 @@ async def gather(session: AsyncSession, principal: Principal, bug: Bug) -> Gathe
             "failed_requests": requests,
             "comments": comments,
             "activity": activity,
+            "similar": similar,
         },
         totals=totals,
     )
@@ -227,7 +246,7 @@ def _shrink(g: Gathered, lists: dict[str, list[dict[str, Any]]]) -> bool:
     """Drop one item; False when nothing is left to drop. Activity and comments go first; then
     the longer of the errors and failed requests loses its last item, so both keep their first
     (most telling) entries for as long as possible."""
-    for name in ("activity", "comments"):
+    for name in ("activity", "similar", "comments"):
         if lists[name]:
             lists[name].pop()
             return True
@@ -342,6 +361,16 @@ def _render_prompt(
         out += ["", "## Recent comments", ""]
         for c in lists["comments"]:
             out += [f"Comment at {c['created_at']}:", "", fence(c["body"] or "", "comment"), ""]
+    if lists["similar"] or g.bug.get("same_failure_count", 0) > 1:
+        out += ["", "## Similar reports", ""]
+        if g.bug.get("same_failure_count", 0) > 1:
+            out += [f"This failure has {g.bug['same_failure_count']} reports.", ""]
+        if lists["similar"]:
+            lines = [
+                f"{s['key']} ({s['status']}): {s['title']} — {s['reason']}"
+                for s in lists["similar"]
+            ]
+            out += [fence("\n".join(lines), "similar"), ""]
     if marks:
         notes = []
         for name, m in sorted(marks.items()):

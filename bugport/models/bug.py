@@ -6,10 +6,15 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bugport.models.base import Base, IdMixin, JSONType, utcnow
+
+
+def _partial(name: str, column: str, *columns: str) -> tuple[Index]:
+    where = text(f"{column} IS NOT NULL")
+    return (Index(name, *columns, postgresql_where=where, sqlite_where=where),)
 
 
 class Bug(IdMixin, Base):
@@ -34,6 +39,30 @@ class Bug(IdMixin, Base):
         Index("ix_bugs_reporter_user", "reporter_user_id", "created_at"),
         Index("ix_bugs_reporter_email", "reporter_email", "created_at"),
         Index("ix_bugs_project_source_created", "project_id", "source", "created_at"),
+        # Similar bugs and groups (bugport/similar/): partial, so reports without a captured
+        # failure cost these indexes nothing at intake.
+        *_partial(
+            "ix_bugs_project_fingerprint",
+            "fingerprint",
+            "project_id",
+            "fingerprint",
+            "created_at",
+            "id",
+        ),
+        *_partial(
+            "ix_bugs_workspace_fingerprint",
+            "fingerprint",
+            "workspace_id",
+            "fingerprint",
+            "created_at",
+        ),
+        *_partial(
+            "ix_bugs_workspace_fp_request", "fp_request", "workspace_id", "fp_request", "created_at"
+        ),
+        *_partial(
+            "ix_bugs_workspace_fp_error", "fp_error", "workspace_id", "fp_error", "created_at"
+        ),
+        *_partial("ix_bugs_duplicate_of", "duplicate_of_id", "duplicate_of_id", "created_at", "id"),
     )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
@@ -70,6 +99,14 @@ class Bug(IdMixin, Base):
     log_count: Mapped[int] = mapped_column(Integer, default=0)
     network_count: Mapped[int] = mapped_column(Integer, default=0)
     failed_request_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The failure fingerprint and its two parts (bugport/similar/fingerprint.py), set at ingest.
+    fingerprint: Mapped[str | None] = mapped_column(String(32), default=None)
+    fp_request: Mapped[str | None] = mapped_column(String(300), default=None)
+    fp_error: Mapped[str | None] = mapped_column(String(300), default=None)
+    # Set when marked a duplicate (status `duplicate`): always the canonical bug, never a chain.
+    duplicate_of_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("bugs.id", ondelete="SET NULL"), default=None
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -62,6 +62,7 @@ ALL_TOOLS = {
     "get_network",
     "update_bug",
     "add_comment",
+    "find_similar_bugs",
 }
 
 
@@ -102,6 +103,9 @@ async def test_lists_and_calls_every_tool(
             "in_progress"
         )
         assert (await ok("add_comment", bug_id=bug["id"], body="On it"))["body"] == "On it"
+        alike = await ok("find_similar_bugs", bug_id=bug["id"])
+        assert alike["same_failure_count"] == 1 and alike["similar"] == []
+        assert ctx["bug"]["same_failure_count"] == 1
     r = await client.get(f"/v1/bugs/{bug['id']}", headers=tenant_a.owner.headers)
     assert r.json()["status"] == "in_progress"
     r = await client.get(f"/v1/bugs/{bug['id']}/comments", headers=tenant_a.owner.headers)

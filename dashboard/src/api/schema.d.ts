@@ -124,6 +124,26 @@ export interface paths {
         patch: operations["bulk_update_bugs_v1_bugs_patch"];
         trace?: never;
     };
+    "/v1/bugs/similar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bugs that may already report this draft, before it is filed
+         * @description The draft is fingerprinted as ingest would (through its project's redaction) and matched against the visible bugs of the project's workspace. Nothing is stored.
+         */
+        post: operations["similar_to_draft_v1_bugs_similar_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/bugs/{bug_id}": {
         parameters: {
             query?: never;
@@ -194,6 +214,41 @@ export interface paths {
         head?: never;
         /** Edit your comment */
         patch: operations["update_comment_v1_bugs__bug_id__comments__comment_id__patch"];
+        trace?: never;
+    };
+    "/v1/bugs/{bug_id}/duplicate-of": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark this bug a duplicate of another (member): status `duplicate`, linked to the canonical bug; chains collapse, cycles are refused (409) */
+        post: operations["mark_duplicate_v1_bugs__bug_id__duplicate_of_post"];
+        /** Undo: no longer a duplicate, its status back to what it was (member) */
+        delete: operations["unmark_duplicate_v1_bugs__bug_id__duplicate_of_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bugs/{bug_id}/duplicates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The bugs marked duplicates of this one, newest first */
+        get: operations["list_duplicates_v1_bugs__bug_id__duplicates_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/bugs/{bug_id}/export": {
@@ -334,6 +389,23 @@ export interface paths {
         post?: never;
         /** Revoke a share link (member); the public page is 404 at once */
         delete: operations["revoke_share_link_v1_bugs__bug_id__share_links__link_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bugs/{bug_id}/similar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Visible bugs most like this one: same failure first, then a shared request or error, then similar text; each with the reason */
+        get: operations["similar_to_bug_v1_bugs__bug_id__similar_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1621,6 +1693,11 @@ export interface components {
             created_at: string;
             /** Description */
             description: string | null;
+            /**
+             * Duplicate Of Id
+             * @description The canonical bug, when this one is marked a duplicate (status `duplicate`).
+             */
+            duplicate_of_id: string | null;
             /** Environment */
             environment: {
                 [key: string]: unknown;
@@ -1634,6 +1711,10 @@ export interface components {
             } | null;
             /** Failed Request Count */
             failed_request_count: number;
+            /** @description The failure this report captured; `null` when it captured none. */
+            fingerprint: components["schemas"]["Fingerprint"] | null;
+            /** @description Only in lists grouped by fingerprint: this row's group. */
+            group?: components["schemas"]["BugGroup"] | null;
             /**
              * Id
              * Format: uuid
@@ -1690,7 +1771,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "open" | "in_progress" | "resolved" | "closed" | "wont_fix";
+            status: "open" | "in_progress" | "resolved" | "closed" | "wont_fix" | "duplicate";
             /** Title */
             title: string;
             /** Updated At */
@@ -1797,7 +1878,7 @@ export interface components {
              * @default open
              * @enum {string}
              */
-            status: "open" | "in_progress" | "resolved" | "closed" | "wont_fix";
+            status: "open" | "in_progress" | "resolved" | "closed" | "wont_fix" | "duplicate";
             /** Title */
             title: string;
         };
@@ -1813,6 +1894,11 @@ export interface components {
             created_at: string;
             /** Description */
             description: string | null;
+            /**
+             * Duplicate Of Id
+             * @description The canonical bug, when this one is marked a duplicate (status `duplicate`).
+             */
+            duplicate_of_id: string | null;
             /** Environment */
             environment: {
                 [key: string]: unknown;
@@ -1826,6 +1912,10 @@ export interface components {
             } | null;
             /** Failed Request Count */
             failed_request_count: number;
+            /** @description The failure this report captured; `null` when it captured none. */
+            fingerprint: components["schemas"]["Fingerprint"] | null;
+            /** @description Only in lists grouped by fingerprint: this row's group. */
+            group?: components["schemas"]["BugGroup"] | null;
             /**
              * Id
              * Format: uuid
@@ -1893,7 +1983,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "open" | "in_progress" | "resolved" | "closed" | "wont_fix";
+            status: "open" | "in_progress" | "resolved" | "closed" | "wont_fix" | "duplicate";
             /** Title */
             title: string;
             /** Updated At */
@@ -1903,6 +1993,29 @@ export interface components {
              * Format: uuid
              */
             workspace_id: string;
+        };
+        /**
+         * BugGroup
+         * @description In a list grouped by fingerprint (`group=fingerprint`): the group this row stands for.
+         */
+        BugGroup: {
+            /**
+             * Count
+             * @description Reports in the group that match the list's filters.
+             */
+            count: number;
+            /**
+             * Fingerprint
+             * @description `null`: a report with no captured failure.
+             */
+            fingerprint: string | null;
+            /** First Seen */
+            first_seen: string;
+            /**
+             * Last Seen
+             * @description The newest report's time: this row's bug.
+             */
+            last_seen: string;
         };
         /** BugUpdate */
         BugUpdate: {
@@ -1923,7 +2036,7 @@ export interface components {
             /** Severity */
             severity?: ("critical" | "high" | "medium" | "low") | null;
             /** Status */
-            status?: ("open" | "in_progress" | "resolved" | "closed" | "wont_fix") | null;
+            status?: ("open" | "in_progress" | "resolved" | "closed" | "wont_fix" | "duplicate") | null;
             /** Title */
             title?: string | null;
         };
@@ -1943,7 +2056,7 @@ export interface components {
             /** Severity */
             severity?: ("critical" | "high" | "medium" | "low") | null;
             /** Status */
-            status?: ("open" | "in_progress" | "resolved" | "closed" | "wont_fix") | null;
+            status?: ("open" | "in_progress" | "resolved" | "closed" | "wont_fix" | "duplicate") | null;
         };
         /** BulkResult */
         BulkResult: {
@@ -2061,7 +2174,7 @@ export interface components {
              * @default open
              * @enum {string}
              */
-            status: "open" | "in_progress" | "resolved" | "closed" | "wont_fix";
+            status: "open" | "in_progress" | "resolved" | "closed" | "wont_fix" | "duplicate";
             /** Title */
             title: string;
         };
@@ -2230,6 +2343,41 @@ export interface components {
              */
             workspace_id: string;
         };
+        /**
+         * DraftSimilar
+         * @description A report not filed yet: what the dashboard or the extension holds before sending.
+         */
+        DraftSimilar: {
+            /** Description */
+            description?: string | null;
+            /**
+             * Limit
+             * @default 5
+             */
+            limit: number;
+            /** Logs */
+            logs?: components["schemas"]["LogIn"][];
+            /** Network */
+            network?: components["schemas"]["NetworkIn"][];
+            /** Page Url */
+            page_url?: string | null;
+            /**
+             * Project Id
+             * Format: uuid
+             */
+            project_id: string;
+            /** Title */
+            title?: string | null;
+        };
+        /** DuplicateOf */
+        DuplicateOf: {
+            /**
+             * Bug Id
+             * Format: uuid
+             * @description The canonical bug (a duplicate's canonical is used).
+             */
+            bug_id: string;
+        };
         /** Environment */
         Environment: {
             /** Browser */
@@ -2269,6 +2417,27 @@ export interface components {
                 message: string;
                 request_id: string;
             };
+        };
+        /**
+         * Fingerprint
+         * @description The failure a report captured (docs/similar.md): reports with the same `hash` are grouped.
+         */
+        Fingerprint: {
+            /**
+             * Error
+             * @description The first console error, normalised, with its top in-app frame.
+             */
+            error: string | null;
+            /**
+             * Hash
+             * @description Hash of the failure's normalised form.
+             */
+            hash: string;
+            /**
+             * Request
+             * @description The first failing request, normalised: `POST /api/checkout/:id → 5xx`.
+             */
+            request: string | null;
         };
         /** FixPrompt */
         FixPrompt: {
@@ -3303,7 +3472,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "open" | "in_progress" | "resolved" | "closed" | "wont_fix";
+            status: "open" | "in_progress" | "resolved" | "closed" | "wont_fix" | "duplicate";
             /** Title */
             title: string;
             /** Updated At */
@@ -3480,6 +3649,37 @@ export interface components {
              * @description Optional; must be in the future. No expiry when omitted.
              */
             expires_at?: string | null;
+        };
+        /** SimilarBug */
+        SimilarBug: {
+            bug: components["schemas"]["Bug"];
+            /**
+             * Reason
+             * @description The strongest reason, for a person: `same failing request POST /api/checkout/:id → 5xx`, `similar title`…
+             */
+            reason: string;
+            /**
+             * Reasons
+             * @description Every reason this bug came up, strongest first.
+             */
+            reasons: string[];
+            /**
+             * Score
+             * @description Higher is more alike; only the order is meaningful.
+             */
+            score: number;
+        };
+        /** SimilarList */
+        SimilarList: {
+            /** Data */
+            data: components["schemas"]["SimilarBug"][];
+            /** @description The failure the results were matched on. */
+            fingerprint: components["schemas"]["Fingerprint"] | null;
+            /**
+             * Same Failure Count
+             * @description Visible reports with this exact fingerprint (the bug itself included), so a client can say "this failure has 37 reports".
+             */
+            same_failure_count: number;
         };
         /** Storage */
         Storage: {
@@ -5281,7 +5481,7 @@ export interface operations {
             query?: {
                 workspace_id?: string | null;
                 project_id?: string | null;
-                status?: ("open" | "in_progress" | "resolved" | "closed" | "wont_fix")[] | null;
+                status?: ("open" | "in_progress" | "resolved" | "closed" | "wont_fix" | "duplicate")[] | null;
                 severity?: ("critical" | "high" | "medium" | "low")[] | null;
                 assignee_id?: string | null;
                 label?: string | null;
@@ -5294,6 +5494,8 @@ export interface operations {
                 q?: string | null;
                 /** @description `severity`: most severe first, then newest. */
                 sort?: "newest" | "oldest" | "updated" | "severity";
+                /** @description `fingerprint`: one row per failure — the group's newest matching report, with `group` (count, first and last seen among the matching reports). Groups are ordered newest first (only `sort=newest`); reports without a captured failure are groups of one. See docs/similar.md. */
+                group?: "fingerprint" | null;
                 /** @description Page size, default 50; values over 100 are clamped to 100. */
                 limit?: number;
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
@@ -5579,6 +5781,138 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BulkResult"];
+                };
+            };
+            /** @description Malformed request (`invalid_request`, `invalid_json`, `invalid_cursor`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid credential, not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to this credential */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the route's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Field validation failed; `details` name each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error; quote the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    similar_to_draft_v1_bugs_similar_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DraftSimilar"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SimilarList"];
                 };
             };
             /** @description Malformed request (`invalid_request`, `invalid_json`, `invalid_cursor`) */
@@ -6639,6 +6973,408 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Comment"];
+                };
+            };
+            /** @description Malformed request (`invalid_request`, `invalid_json`, `invalid_cursor`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid credential, not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to this credential */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the route's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Field validation failed; `details` name each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error; quote the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    mark_duplicate_v1_bugs__bug_id__duplicate_of_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Bug id */
+                bug_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DuplicateOf"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bug"];
+                };
+            };
+            /** @description Malformed request (`invalid_request`, `invalid_json`, `invalid_cursor`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid credential, not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to this credential */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the route's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Field validation failed; `details` name each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error; quote the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    unmark_duplicate_v1_bugs__bug_id__duplicate_of_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Bug id */
+                bug_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bug"];
+                };
+            };
+            /** @description Malformed request (`invalid_request`, `invalid_json`, `invalid_cursor`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid credential, not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to this credential */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the route's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Field validation failed; `details` name each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error; quote the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_duplicates_v1_bugs__bug_id__duplicates_get: {
+        parameters: {
+            query?: {
+                /** @description Page size, default 50; values over 100 are clamped to 100. */
+                limit?: number;
+                /** @description Opaque cursor from a previous page's `next_cursor`. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description Bug id */
+                bug_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Bug_"];
                 };
             };
             /** @description Malformed request (`invalid_request`, `invalid_json`, `invalid_cursor`) */
@@ -7854,6 +8590,139 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Malformed request (`invalid_request`, `invalid_json`, `invalid_cursor`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid credential, not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to this credential */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the route's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Field validation failed; `details` name each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error; quote the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    similar_to_bug_v1_bugs__bug_id__similar_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Bug id */
+                bug_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SimilarList"];
+                };
             };
             /** @description Malformed request (`invalid_request`, `invalid_json`, `invalid_cursor`) */
             400: {

@@ -1,0 +1,247 @@
+"""A report's failure fingerprint, from what it captured (no database, no network).
+
+Two normalised parts, each kept on the bug for "shares the failing request / the error":
+
+- `request`: the first failing network request, same-site first (a failed third-party beacon is
+  the least telling failure on a page): `METHOD /path/with/:id → 5xx`. Query and fragment go;
+  path segments that vary per call (numbers, UUIDs, hashes, long tokens, emails) become `:id`.
+- `error`: the first console error, its message with the volatile parts normalised (URLs,
+  quoted values, numbers, ids), the browser's own wording of the common TypeErrors folded into
+  one, plus the top in-app stack frame (function and file, hash-free, no line numbers) when the
+  stack has one.
+
+The fingerprint is the hash of the request part when there is one (a failing request reads the
+same in every browser), else of the error part; a report with neither has no fingerprint. The
+rule is documented in docs/similar.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+MAX_PART = 300
+
+_UUID = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$", re.I)
+_HEX = re.compile(r"^[0-9a-f]{8,}$", re.I)
+_NUMERIC = re.compile(r"^[+-]?\d[\d_.,:-]*$")
+_MIXED_TOKEN = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9_-]{12,}$")
+_EMAILISH = re.compile(r"^[^@/]+@[^@/]+$")
+_PREFIXED_ID = re.compile(r"^[a-z]{1,6}[_-][A-Za-z0-9]{6,}$")  # cus_9s8d7f, ord-7F3kq9
+
+
+def _volatile_segment(seg: str) -> bool:
+    return bool(
+        _NUMERIC.match(seg)
+        or _UUID.match(seg)
+        or (_HEX.match(seg) and any(c.isdigit() for c in seg))
+        or _MIXED_TOKEN.match(seg)
+        or _EMAILISH.match(seg)
+        or (_PREFIXED_ID.match(seg) and any(c.isdigit() for c in seg))
+    )
+
+
+def normalise_path(url: str) -> str:
+    try:
+        path = urlsplit(url).path or "/"
+    except ValueError:
+        path = url.split("?", 1)[0].split("#", 1)[0]
+    segments = [":id" if _volatile_segment(s) else s.lower() for s in path.split("/")]
+    path = "/".join(segments)
+    if len(path) > 1:
+        path = path.rstrip("/")
+    return path or "/"
+
+
+def status_class(status: int | None) -> str:
+    if not status:
+        return "no response"
+    return f"{status // 100}xx"
+
+
+def _host(url: str | None) -> str:
+    if not url:
+        return ""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def _same_site(a: str, b: str) -> bool:
+    """Same host, or the same last two labels (app.example.com and api.example.com)."""
+    if not a or not b:
+        return not a  # a relative URL is the page's own site
+    return a == b or a.split(".")[-2:] == b.split(".")[-2:]
+
+
+def request_part(network: list[dict[str, Any]], page_url: str | None) -> str | None:
+    failing = [n for n in network if n.get("failed")]
+    if not failing:
+        return None
+    page_host = _host(page_url)
+    own = [n for n in failing if _same_site(_host(n.get("url")), page_host)]
+    first = (own or failing)[0]
+    method = str(first.get("method") or "GET").upper()
+    part = f"{method} {normalise_path(str(first.get('url') or ''))} → {status_class(first.get('status'))}"
+    return part[:MAX_PART]
+
+
+# The same TypeError as Chrome, Firefox and Safari word it, folded into Chrome's wording.
+_TYPE_ERRORS = [
+    # Chrome: Cannot read properties of undefined (reading 'total')
+    (
+        re.compile(
+            r"cannot read propert(?:y|ies) of (undefined|null) \(reading ['\"]([^'\"]+)['\"]\)",
+            re.I,
+        ),
+        r"cannot read properties of \1 (reading <\2>)",
+    ),
+    # Chrome (older): Cannot read property 'total' of undefined
+    (
+        re.compile(r"cannot read property ['\"]([^'\"]+)['\"] of (undefined|null)", re.I),
+        r"cannot read properties of \2 (reading <\1>)",
+    ),
+    # Firefox: can't access property "total", cart is undefined
+    (
+        re.compile(
+            r"can't access property ['\"]([^'\"]+)['\"],? [\w$.\[\]]+ is (undefined|null)", re.I
+        ),
+        r"cannot read properties of \2 (reading <\1>)",
+    ),
+    # Firefox (older): cart.total is undefined / cart is null
+    (
+        re.compile(r"^(?:typeerror: )?[\w$]+(?:\.[\w$]+)*\.([\w$]+) is (undefined|null)$", re.I),
+        r"cannot read properties of \2 (reading <\1>)",
+    ),
+    # Safari: undefined is not an object (evaluating 'cart.total')
+    (
+        re.compile(
+            r"(undefined|null) is not an object \(evaluating ['\"](?:[\w$]+\.)*([\w$]+)['\"]\)",
+            re.I,
+        ),
+        r"cannot read properties of \1 (reading <\2>)",
+    ),
+    # x is not a function: Chrome "a.b is not a function", Safari "a.b is not a function. (In 'a.b()', 'a.b' is undefined)"
+    (re.compile(r"([\w$]+(?:\.[\w$]+)*) is not a function.*", re.I), r"<\1> is not a function"),
+]
+_ERROR_NAME = re.compile(r"^([A-Z]\w*(?:Error|Exception)): (.*)$")
+_URL = re.compile(r"\b(?:https?|wss?|file|blob|data):[^\s'\"<>)]*", re.I)
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`")
+_UUID_ANY = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I)
+_HEX_ANY = re.compile(r"\b(?=[0-9a-f]*\d)[0-9a-f]{8,}\b", re.I)
+_TOKEN_ANY = re.compile(r"\b(?=[A-Za-z_-]*\d)(?=[\d_-]*[A-Za-z])[A-Za-z0-9_-]{12,}\b")
+_NUMBER_ANY = re.compile(r"(?<![\w<])[+-]?\d+(?:[.,:]\d+)*(?![\w>])")
+_SPACE = re.compile(r"\s+")
+
+
+def normalise_message(message: str) -> str:
+    # Some captures carry the stack inside the message: its first line is the message.
+    lines = message.strip().splitlines()
+    text = _SPACE.sub(" ", lines[0]).strip() if lines else ""
+    text = re.sub(r"^uncaught (?:\(in promise\) )?", "", text, flags=re.I)
+    named = _ERROR_NAME.match(text)
+    name, text = (named.group(1), named.group(2)) if named else ("", text)
+    for pattern, repl in _TYPE_ERRORS:
+        folded = pattern.sub(repl, text)
+        if folded != text:
+            text, name = folded, name or "TypeError"
+            break
+    text = f"{name}: {text}" if name else text
+    text = _URL.sub("<url>", text)
+    # Placeholders made above survive; other quoted values are data.
+    text = _QUOTED.sub(lambda m: m.group(0) if m.group(0).startswith("<") else "<str>", text)
+    text = _UUID_ANY.sub("<id>", text)
+    text = _HEX_ANY.sub("<id>", text)
+    text = _TOKEN_ANY.sub("<id>", text)
+    text = _NUMBER_ANY.sub("<n>", text)
+    return text.lower()[:200]
+
+
+# Chrome: "    at addToCart (https://shop.test/assets/app.3f9a1c.js:10:5)" or "at https://…:1:2"
+_CHROME_FRAME = re.compile(r"^\s*at (?:(?:async )?([^\s(]+) \()?(.+?)(?::\d+)?(?::\d+)?\)?$")
+# Firefox / Safari: "addToCart@https://shop.test/assets/app.3f9a1c.js:10:5"
+_GECKO_FRAME = re.compile(r"^\s*([^@\s]*)@(.+?)(?::\d+)?(?::\d+)?$")
+_VENDOR = re.compile(
+    r"node_modules|/vendor[s~.-]|chunk-vendors|/@vite/|webpack/bootstrap|react-dom|"
+    r"\bextension://|<anonymous>|native code|^\[native",
+    re.I,
+)
+_BUNDLE_HASH = re.compile(r"[.-][0-9a-f]{6,}(?=\.\w+$)|[.-][A-Za-z0-9_-]{8}(?=\.(?:js|mjs)$)")
+
+
+def _frame_file(location: str) -> str:
+    try:
+        path = urlsplit(location).path or location
+    except ValueError:
+        path = location
+    name = path.rsplit("/", 1)[-1]
+    if not name or _NUMERIC.match(name):
+        return ""
+    return _BUNDLE_HASH.sub("", name).lower()
+
+
+def top_frame(stack: str | None) -> str | None:
+    """The first stack frame that is the app's own code: `function@file` or `file`."""
+    if not stack:
+        return None
+    for line in stack.splitlines()[:50]:
+        m = (
+            _CHROME_FRAME.match(line)
+            if line.lstrip().startswith("at ")
+            else _GECKO_FRAME.match(line)
+        )
+        if not m:
+            continue
+        func, location = (m.group(1) or "").strip(), (m.group(2) or "").strip()
+        if not location or _VENDOR.search(location):
+            continue
+        file = _frame_file(location)
+        if not file:
+            continue
+        func = func.split(".")[-1] if func else ""
+        if func in {"<anonymous>", "Object", "anonymous", "eval", "global code"}:
+            func = ""
+        return f"{func}@{file}" if func else file
+    return None
+
+
+def error_part(logs: list[dict[str, Any]]) -> str | None:
+    for entry in logs:
+        if entry.get("level") != "error":
+            continue
+        message = normalise_message(str(entry.get("message") or ""))
+        if not message:
+            continue
+        frame = top_frame(entry.get("stack"))
+        return (f"{message} @ {frame}" if frame else message)[:MAX_PART]
+    return None
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    hash: str | None
+    request: str | None
+    error: str | None
+
+    def columns(self) -> dict[str, str | None]:
+        return {"fingerprint": self.hash, "fp_request": self.request, "fp_error": self.error}
+
+
+def digest(kind: str, part: str) -> str:
+    return hashlib.sha256(f"{kind}\n{part}".encode()).hexdigest()[:32]
+
+
+def of_captures(
+    logs: list[dict[str, Any]], network: list[dict[str, Any]], page_url: str | None
+) -> Fingerprint:
+    request = request_part(network, page_url)
+    error = error_part(logs)
+    if request is not None:
+        return Fingerprint(digest("request", request), request, error)
+    if error is not None:
+        return Fingerprint(digest("error", error), None, error)
+    return Fingerprint(None, None, None)
