@@ -16,8 +16,10 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Route, expect
 
+from bugport.events.outbox import ALL_TYPES
 from tests.connector.conftest import Stubs, connect, query
 from tests.dashboard.browser import World, open_world
+from tests.fixtures.http_stub import StubServer
 from tests.fixtures.providers import stub_settings
 
 NAMES = {"github": "GitHub", "linear": "Linear", "jira": "Jira"}
@@ -31,12 +33,20 @@ def stubs() -> Iterator[Stubs]:
     s.stop()
 
 
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[StubServer]:
+    """A webhook receiver on loopback that answers 200."""
+    with StubServer(lambda method, path, headers, body: (200, {"ok": True})) as s:
+        yield s
+
+
 @pytest_asyncio.fixture(scope="module")
 async def world(tmp_path_factory: pytest.TempPathFactory, stubs: Stubs) -> AsyncIterator[World]:
     async with open_world(
         tmp_path_factory.mktemp("dash-integ"),
         seeded=False,
         label="_dash_integ",
+        webhook_net_allowlist=["127.0.0.1"],
         **stub_settings(stubs.github, stubs.linear, stubs.jira),
     ) as w:
         yield w
@@ -317,3 +327,121 @@ async def test_a_hand_made_callback_url_is_refused(world: World, stubs: Stubs) -
     await expect(page.get_by_role("alert")).to_have_text("The state is malformed.")
     assert "state=" not in page.url
     await page.context.close()
+
+
+async def webhooks(w: World) -> list[dict[str, Any]]:
+    data = await w.get(f"/v1/workspaces/{w.a.workspace_id}/webhooks", w.a.owner.headers)
+    return data["data"]  # type: ignore[no-any-return]
+
+
+async def test_outgoing_webhooks_create_ping_disable_delete(
+    world: World, receiver: StubServer
+) -> None:
+    page = await world.page("admin")
+    await page.goto(integrations_url(world))
+    form = page.get_by_role("form", name="Add a webhook")
+    # The page offers exactly the server's event types.
+    offered = form.get_by_role("group", name="Event types").locator("code")
+    await expect(offered).to_have_count(len(ALL_TYPES))
+    assert await offered.all_inner_texts() == list(ALL_TYPES)
+    # A refusal shows the API's message (plain http to a host that is not allowlisted).
+    await form.get_by_label("Endpoint URL").fill("http://example.com/hook")
+    await form.get_by_role("button", name="Add webhook").click()
+    await expect(form.get_by_role("alert")).to_contain_text("body.url")
+    assert await webhooks(world) == []
+
+    url = f"{receiver.url}/bugport"
+    await form.get_by_label("Endpoint URL").fill(url)
+    await form.get_by_label("Description (optional)").fill("CI notifier")
+    await form.get_by_label("bug.created").check()
+    await form.get_by_label("bug.status_changed").check()
+    await form.get_by_role("button", name="Add webhook").click()
+    box = page.get_by_test_id("webhook-created")
+    secret = await box.get_by_label("Signing secret").input_value()
+    assert secret.startswith("whsec_")
+    [hook] = await webhooks(world)
+    assert (hook["url"], hook["event_types"], hook["enabled"]) == (
+        url,
+        ["bug.created", "bug.status_changed"],
+        True,
+    )
+    await box.get_by_role("button", name="I've copied it — hide the secret").click()
+    assert secret not in await page.content()
+
+    item = page.locator(f"[data-testid=webhook][data-url='{url}']")
+    await expect(item).to_contain_text("Events: bug.created, bug.status_changed")
+    # A signed ping, and the delivery log.
+    await item.get_by_role("button", name="Send test event").click()
+    await expect(item.get_by_test_id("ping-result")).to_have_text(
+        re.compile(r"^Test event delivered: HTTP 200 in \d+ ms\.$")
+    )
+    assert any(p == "/bugport" and "webhook-signature" in h for _, p, h, _ in receiver.requests)
+    await expect(item.get_by_test_id("delivery").first).to_contain_text("webhook.ping")
+    await expect(item.get_by_test_id("delivery").first).to_contain_text("HTTP 200")
+
+    # Disable, then enable.
+    await item.get_by_label("Enabled").uncheck()
+    await expect(item).to_contain_text("disabled")
+    assert (await webhooks(world))[0]["enabled"] is False
+    await item.get_by_label("Enabled").check()
+    await expect(item.locator(".badge")).to_have_text("enabled")
+    assert (await webhooks(world))[0]["enabled"] is True
+
+    # Delete after a confirmation (Escape first cancels it).
+    await item.get_by_role("button", name="Delete webhook").click()
+    dialog = page.get_by_role("dialog", name="Delete this webhook?")
+    await expect(dialog).to_contain_text(url)
+    await page.keyboard.press("Escape")
+    await expect(dialog).to_have_count(0)
+    assert len(await webhooks(world)) == 1
+    await item.get_by_role("button", name="Delete webhook").click()
+    await dialog.get_by_role("button", name="Delete webhook").click()
+    await expect(item).to_have_count(0)
+    await expect(page.get_by_text("No webhooks yet")).to_be_visible()
+    assert await webhooks(world) == []
+    await page.context.close()
+
+
+async def test_webhooks_are_for_admins_only(world: World) -> None:
+    page = await world.page("member")
+    await page.goto(integrations_url(world))
+    section = page.get_by_role("region", name="Outgoing webhooks")
+    await expect(section).to_contain_text("Only admins and owners see and manage webhooks.")
+    await expect(page.get_by_role("form", name="Add a webhook")).to_have_count(0)
+    await page.context.close()
+
+
+async def test_an_unconfigured_provider_says_how_to_configure_it(
+    tmp_path_factory: pytest.TempPathFactory, stubs: Stubs
+) -> None:
+    """A server with only GitHub configured: Linear and Jira say so, and how; no Connect."""
+    only_github = {
+        k: v
+        for k, v in stub_settings(stubs.github, stubs.linear, stubs.jira).items()
+        if not k.startswith(("linear_", "jira_"))
+    }
+    async with open_world(
+        tmp_path_factory.mktemp("dash-integ-unconf"),
+        seeded=False,
+        label="_dash_integ_unconf",
+        **only_github,
+    ) as w:
+        page = await w.page("owner")
+        await page.goto(integrations_url(w))
+        for pid, env in (("linear", "BUGPORT_LINEAR"), ("jira", "BUGPORT_JIRA")):
+            item = page.get_by_test_id("provider").and_(page.locator(f"[data-provider={pid}]"))
+            await expect(item).to_contain_text("not configured on this server")
+            await expect(item).to_contain_text(f"{env}_CLIENT_ID")
+            await expect(item).to_contain_text(f"{w.url}/integrations/{pid}/callback")
+            await expect(item.get_by_role("button")).to_have_count(0)
+        github = page.get_by_test_id("provider").and_(page.locator("[data-provider=github]"))
+        await expect(github.get_by_role("button", name="Connect GitHub")).to_be_visible()
+        await expect(page.get_by_text("No trackers connected yet")).to_be_visible()
+        # The API refuses the same way the page says.
+        r = await w.http.post(
+            "/v1/connectors/linear/oauth/start",
+            json={"workspace_id": w.a.workspace_id},
+            headers=w.a.owner.headers,
+        )
+        assert r.status_code == 409 and r.json()["error"]["code"] == "provider_not_configured"
+        await page.context.close()

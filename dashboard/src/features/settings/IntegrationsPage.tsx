@@ -22,6 +22,7 @@ import {
   type TrackerWebhook,
 } from "./api";
 import { useSettings } from "./SettingsLayout";
+import { WebhooksSection } from "./WebhooksSection";
 
 export const PROVIDER_NAMES: Record<ProviderId, string> = { github: "GitHub", linear: "Linear", jira: "Jira" };
 
@@ -173,6 +174,7 @@ export function IntegrationsPage() {
           </section>
         </>
       )}
+      <WebhooksSection workspaceId={workspace.id} isAdmin={isAdmin} />
     </main>
   );
 }

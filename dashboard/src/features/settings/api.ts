@@ -17,6 +17,9 @@ export type TrackerTarget = Schemas["TrackerTarget"];
 export type TrackerTargetPut = Schemas["TrackerTargetPut"];
 export type TrackerWebhook = Schemas["TrackerWebhook"];
 export type TestResult = Schemas["TestResult"];
+export type Webhook = Schemas["Webhook"];
+export type WebhookCreated = Schemas["WebhookCreated"];
+export type WebhookAttempt = Schemas["WebhookAttempt"];
 
 const ORDER: Role[] = ["viewer", "member", "admin", "owner"];
 
@@ -431,5 +434,59 @@ export function useDeleteTarget(projectId: string) {
     mutationFn: () => call(api.DELETE("/v1/projects/{project_id}/tracker-target", { params: pk(projectId) })),
     onSuccess: () => qc.setQueryData(["tracker-target", projectId], null),
     onSettled: () => void qc.invalidateQueries({ queryKey: ["tracker-target", projectId] }),
+  });
+}
+
+// ---- outgoing webhooks (admin: webhook.manage) ---------------------------------------------------
+
+const wk = (endpointId: string) => ({ path: { endpoint_id: endpointId } });
+
+export function useWebhooks(workspaceId: string, enabled: boolean) {
+  return useQuery({
+    queryKey: ["webhooks", workspaceId],
+    enabled,
+    queryFn: () =>
+      everything((cursor) => call(api.GET("/v1/workspaces/{workspace_id}/webhooks", { params: { ...ws(workspaceId), query: { limit: 100, cursor } } }))),
+  });
+}
+
+export function useCreateWebhook(workspaceId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: Schemas["WebhookCreate"]) => call(api.POST("/v1/workspaces/{workspace_id}/webhooks", { params: ws(workspaceId), body })),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: ["webhooks", workspaceId] }),
+  });
+}
+
+export function useUpdateWebhook(workspaceId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, body }: { id: string; body: Schemas["WebhookUpdate"] }) => call(api.PATCH("/v1/webhooks/{endpoint_id}", { params: wk(id), body })),
+    onSettled: () => void qc.invalidateQueries({ queryKey: ["webhooks", workspaceId] }),
+  });
+}
+
+export function useDeleteWebhook(workspaceId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => call(api.DELETE("/v1/webhooks/{endpoint_id}", { params: wk(id) })),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: ["webhooks", workspaceId] }),
+  });
+}
+
+export function usePingWebhook(endpointId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => call(api.POST("/v1/webhooks/{endpoint_id}/test", { params: wk(endpointId) })),
+    onSettled: () => void qc.invalidateQueries({ queryKey: ["webhook-deliveries", endpointId] }),
+  });
+}
+
+/** The endpoint's latest delivery attempts (newest first). */
+export function useWebhookDeliveries(endpointId: string, enabled: boolean) {
+  return useQuery({
+    queryKey: ["webhook-deliveries", endpointId],
+    enabled,
+    queryFn: async () => (await call(api.GET("/v1/webhooks/{endpoint_id}/deliveries", { params: { ...wk(endpointId), query: { limit: 10 } } }))).data,
   });
 }
