@@ -72,10 +72,13 @@ const router = createBrowserRouter([
           { path: "mcp-tokens", element: adminPage("TokensPage") },
           { path: "audit-log", element: adminPage("AuditPage") },
           { path: "billing", element: adminPage("BillingPage") },
+          { path: "integrations", element: adminPage("IntegrationsPage") },
           { path: "*", element: <NotFoundPage /> },
         ],
       },
       { path: "connect/extension", element: <ConnectExtensionPage /> },
+      // The OAuth redirect_uri the API hands providers (Settings.connector_redirect_uri).
+      { path: "integrations/:provider/callback", element: adminPage("OAuthCallbackPage") },
       { path: "*", element: <NotFoundPage /> },
     ],
   },

@@ -1,5 +1,6 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, call, type Schemas } from "../../api/client";
+import { isApiError } from "../../api/errors";
 
 export type Role = Schemas["Workspace"]["role"];
 export type Invite = Schemas["Invite"];
@@ -9,6 +10,16 @@ export type WidgetKeyCreated = Schemas["WidgetKeyCreated"];
 export type McpToken = Schemas["McpToken"];
 export type McpTokenCreated = Schemas["McpTokenCreated"];
 export type AuditEntry = Schemas["AuditEntry"];
+export type Connection = Schemas["Connection"];
+export type ProviderInfo = Schemas["ProviderInfo"];
+export type ProviderId = ProviderInfo["id"];
+export type TrackerTarget = Schemas["TrackerTarget"];
+export type TrackerTargetPut = Schemas["TrackerTargetPut"];
+export type TrackerWebhook = Schemas["TrackerWebhook"];
+export type TestResult = Schemas["TestResult"];
+export type Webhook = Schemas["Webhook"];
+export type WebhookCreated = Schemas["WebhookCreated"];
+export type WebhookAttempt = Schemas["WebhookAttempt"];
 
 const ORDER: Role[] = ["viewer", "member", "admin", "owner"];
 
@@ -324,5 +335,158 @@ export function useConnectors(workspaceId: string) {
   return useQuery({
     queryKey: ["connectors", workspaceId],
     queryFn: () => call(api.GET("/v1/connectors", { params: { query: { workspace_id: workspaceId } } })),
+  });
+}
+
+/** Ask for the provider's authorize URL (the caller then sends the browser there). */
+export function useStartOAuth(workspaceId: string) {
+  return useMutation({
+    mutationFn: ({ provider, siteUrl }: { provider: ProviderId; siteUrl?: string }) =>
+      call(
+        api.POST("/v1/connectors/{provider}/oauth/start", {
+          params: { path: { provider } },
+          body: {
+            workspace_id: workspaceId,
+            return_path: `/settings/integrations?ws=${encodeURIComponent(workspaceId)}`,
+            ...(siteUrl ? { site_url: siteUrl } : {}),
+          },
+        }),
+      ),
+  });
+}
+
+/** The dashboard's callback page posts the provider's code and state back. */
+export function useFinishOAuth(provider: ProviderId) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: Schemas["OAuthCallback"]) => call(api.POST("/v1/connectors/{provider}/oauth/callback", { params: { path: { provider } }, body })),
+    onSuccess: (conn) => void qc.invalidateQueries({ queryKey: ["connectors", conn.workspace_id] }),
+  });
+}
+
+const ck = (connectorId: string) => ({ path: { connector_id: connectorId } });
+
+export function useTestConnector(workspaceId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (connectorId: string) => call(api.POST("/v1/connectors/{connector_id}/test", { params: ck(connectorId) })),
+    onSettled: () => void qc.invalidateQueries({ queryKey: ["connectors", workspaceId] }),
+  });
+}
+
+export function useDisconnect(workspaceId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (connectorId: string) => call(api.DELETE("/v1/connectors/{connector_id}", { params: ck(connectorId) })),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: ["connectors", workspaceId] });
+      // The project targets that used the connection went with it.
+      void qc.invalidateQueries({ queryKey: ["tracker-target"] });
+    },
+  });
+}
+
+export function useTrackerWebhookSecret() {
+  return useMutation({
+    mutationFn: (connectorId: string) => call(api.POST("/v1/connectors/{connector_id}/webhook-secret", { params: ck(connectorId) })),
+  });
+}
+
+async function fetchTarget(projectId: string): Promise<TrackerTarget | null> {
+  try {
+    return await call(api.GET("/v1/projects/{project_id}/tracker-target", { params: pk(projectId) }));
+  } catch (e) {
+    if (isApiError(e) && e.status === 404) return null; // no target: the bugs go nowhere
+    throw e;
+  }
+}
+
+/** Every project's tracker target (null when it has none), in the projects' order. */
+export function useTrackerTargets(projectIds: string[]) {
+  return useQueries({
+    queries: projectIds.map((id) => ({ queryKey: ["tracker-target", id], queryFn: () => fetchTarget(id) })),
+  });
+}
+
+export function usePutTarget(projectId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: TrackerTargetPut) => call(api.PUT("/v1/projects/{project_id}/tracker-target", { params: pk(projectId), body })),
+    // The auto-push toggle answers at once (optimistic), rolled back when refused.
+    onMutate: async (body) => {
+      await qc.cancelQueries({ queryKey: ["tracker-target", projectId] });
+      const before = qc.getQueryData<TrackerTarget | null>(["tracker-target", projectId]);
+      if (before && before.connector_id === body.connector_id)
+        qc.setQueryData<TrackerTarget>(["tracker-target", projectId], { ...before, auto_push: !!body.auto_push });
+      return { before };
+    },
+    onError: (_e, _v, ctx) => {
+      if (ctx?.before !== undefined) qc.setQueryData(["tracker-target", projectId], ctx.before);
+    },
+    onSuccess: (t) => qc.setQueryData(["tracker-target", projectId], t),
+    onSettled: () => void qc.invalidateQueries({ queryKey: ["tracker-target", projectId] }),
+  });
+}
+
+export function useDeleteTarget(projectId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => call(api.DELETE("/v1/projects/{project_id}/tracker-target", { params: pk(projectId) })),
+    onSuccess: () => qc.setQueryData(["tracker-target", projectId], null),
+    onSettled: () => void qc.invalidateQueries({ queryKey: ["tracker-target", projectId] }),
+  });
+}
+
+// ---- outgoing webhooks (admin: webhook.manage) ---------------------------------------------------
+
+const wk = (endpointId: string) => ({ path: { endpoint_id: endpointId } });
+
+export function useWebhooks(workspaceId: string, enabled: boolean) {
+  return useQuery({
+    queryKey: ["webhooks", workspaceId],
+    enabled,
+    queryFn: () =>
+      everything((cursor) => call(api.GET("/v1/workspaces/{workspace_id}/webhooks", { params: { ...ws(workspaceId), query: { limit: 100, cursor } } }))),
+  });
+}
+
+export function useCreateWebhook(workspaceId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: Schemas["WebhookCreate"]) => call(api.POST("/v1/workspaces/{workspace_id}/webhooks", { params: ws(workspaceId), body })),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: ["webhooks", workspaceId] }),
+  });
+}
+
+export function useUpdateWebhook(workspaceId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, body }: { id: string; body: Schemas["WebhookUpdate"] }) => call(api.PATCH("/v1/webhooks/{endpoint_id}", { params: wk(id), body })),
+    onSettled: () => void qc.invalidateQueries({ queryKey: ["webhooks", workspaceId] }),
+  });
+}
+
+export function useDeleteWebhook(workspaceId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => call(api.DELETE("/v1/webhooks/{endpoint_id}", { params: wk(id) })),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: ["webhooks", workspaceId] }),
+  });
+}
+
+export function usePingWebhook(endpointId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => call(api.POST("/v1/webhooks/{endpoint_id}/test", { params: wk(endpointId) })),
+    onSettled: () => void qc.invalidateQueries({ queryKey: ["webhook-deliveries", endpointId] }),
+  });
+}
+
+/** The endpoint's latest delivery attempts (newest first). */
+export function useWebhookDeliveries(endpointId: string, enabled: boolean) {
+  return useQuery({
+    queryKey: ["webhook-deliveries", endpointId],
+    enabled,
+    queryFn: async () => (await call(api.GET("/v1/webhooks/{endpoint_id}/deliveries", { params: { ...wk(endpointId), query: { limit: 10 } } }))).data,
   });
 }
