@@ -162,6 +162,43 @@ def migrate_cmd() -> None:
 
 
 @app.command()
+def fingerprints(
+    batch: Annotated[int, typer.Option(help="Bugs per transaction.")] = 1000,
+) -> None:
+    """Give bugs filed before fingerprints existed theirs (after `bugport migrate`)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from bugport.db import make_engine, make_sessionmaker
+    from bugport.similar import backfill
+
+    settings = Settings()
+
+    async def _main() -> tuple[int, int]:
+        await _migrate(settings)
+        engine = make_engine(settings.resolved_database_url)
+        try:
+            sessions = make_sessionmaker(engine)
+            async with sessions() as session:
+                total = await backfill.count_pending(session)
+            with Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=console,
+            ) as bar:
+                task = bar.add_task("fingerprinting", total=total)
+                return await backfill.run(
+                    sessions, batch=batch, progress=lambda n, _: bar.advance(task, n)
+                )
+        finally:
+            await engine.dispose()
+
+    seen, filled = asyncio.run(_main())
+    console.print(f"{seen} bugs with captures looked at, {filled} given a fingerprint")
+
+
+@app.command()
 def token(
     email: Annotated[str, typer.Option(help="The user's email.")],
     name: Annotated[str | None, typer.Option(help="Display name.")] = None,
