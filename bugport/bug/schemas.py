@@ -247,7 +247,10 @@ class BugGroup(OutputModel):
     """In a list grouped by fingerprint (`group=fingerprint`): the group this row stands for."""
 
     fingerprint: str | None = Field(description="`null`: a report with no captured failure.")
-    count: int = Field(description="Reports in the group that match the list's filters.")
+    count: int = Field(
+        description="Reports in the group that match the list's filters, counted up to 1,000."
+    )
+    count_capped: bool = Field(description='More than 1,000 match: `count` says 1000 ("1000+").')
     first_seen: Timestamp
     last_seen: Timestamp = Field(description="The newest report's time: this row's bug.")
 

@@ -55,12 +55,18 @@ class Bug(IdMixin, Base):
             "workspace_id",
             "fingerprint",
             "created_at",
+            "id",
         ),
         *_partial(
-            "ix_bugs_workspace_fp_request", "fp_request", "workspace_id", "fp_request", "created_at"
+            "ix_bugs_workspace_fp_request",
+            "fp_request",
+            "workspace_id",
+            "fp_request",
+            "created_at",
+            "id",
         ),
         *_partial(
-            "ix_bugs_workspace_fp_error", "fp_error", "workspace_id", "fp_error", "created_at"
+            "ix_bugs_workspace_fp_error", "fp_error", "workspace_id", "fp_error", "created_at", "id"
         ),
         *_partial("ix_bugs_duplicate_of", "duplicate_of_id", "duplicate_of_id", "created_at", "id"),
     )

@@ -11,9 +11,10 @@ answers. The page's counts come from one aggregate over the page's groups (same 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, literal_column, or_, select
+from sqlalchemy import Select, exists, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -22,6 +23,7 @@ from bugport.bug.schemas import BugFilters, BugGroup
 from bugport.kit.pagination import Keyset, PageParams
 from bugport.models import Bug
 
+COUNT_CAP = 1000
 GROUPS = Keyset("bugs.groups", [(Bug.created_at, True), (Bug.id, True)])
 
 
@@ -40,10 +42,9 @@ async def page(
                 .where(
                     Newer.project_id == Bug.project_id,
                     Newer.fingerprint == Bug.fingerprint,
-                    or_(
-                        Newer.created_at > Bug.created_at,
-                        and_(Newer.created_at == Bug.created_at, Newer.id > Bug.id),
-                    ),
+                    # Newer in (created_at, id) order; the first conjunct is the index range.
+                    Newer.created_at >= Bug.created_at,
+                    or_(Newer.created_at > Bug.created_at, Newer.id > Bug.id),
                     *repository.conditions(dialect, f, Newer),
                 )
             ),
@@ -58,35 +59,58 @@ async def _stats(
     session: AsyncSession, heads: list[Bug], dialect: str, f: BugFilters
 ) -> dict[uuid.UUID, BugGroup]:
     out = {
-        b.id: BugGroup(fingerprint=None, count=1, first_seen=b.created_at, last_seen=b.created_at)
+        b.id: BugGroup(
+            fingerprint=None,
+            count=1,
+            count_capped=False,
+            first_seen=b.created_at,
+            last_seen=b.created_at,
+        )
         for b in heads
     }
     keyed = [b for b in heads if b.fingerprint]
     if not keyed:
         return out
     # The heads were read through the caller's scope; their groups live in the same projects.
-    pairs = {(b.project_id, b.fingerprint) for b in keyed}
+    # One statement, two bounded subqueries per group: the count stops at COUNT_CAP + 1 rows (a
+    # page of outages would otherwise count every report of every outage), the first report is
+    # the first index entry of the group that matches the filters.
     Member = aliased(Bug, name="member")
-    stats = (
-        select(
-            Member.project_id,
-            Member.fingerprint,
-            func.count(),
-            func.min(Member.created_at),
-        )
-        .where(
-            or_(*[and_(Member.project_id == p, Member.fingerprint == fp) for p, fp in pairs]),
-            *repository.conditions(dialect, f, Member),
-        )
-        .group_by(Member.project_id, Member.fingerprint)
-    )
-    found = {
-        (project_id, fp): (count, first)
-        for project_id, fp, count, first in (await session.execute(stats)).all()
-    }
+    columns: list[Any] = []
     for b in keyed:
-        count, first = found.get((b.project_id, b.fingerprint), (1, b.created_at))
+        of_group = [
+            Member.project_id == b.project_id,
+            Member.fingerprint == b.fingerprint,
+            *repository.conditions(dialect, f, Member),
+        ]
+        capped: Select[Any] = (
+            select(literal_column("1")).select_from(Member).where(*of_group).limit(COUNT_CAP + 1)
+        )
+        columns.append(select(func.count()).select_from(capped.subquery()).scalar_subquery())
+        columns.append(
+            select(Member.created_at)
+            .where(*of_group)
+            .order_by(Member.created_at, Member.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+    row = (await session.execute(select(*columns))).one()
+    for i, b in enumerate(keyed):
+        count, first = row[2 * i], row[2 * i + 1]
         out[b.id] = BugGroup(
-            fingerprint=b.fingerprint, count=count, first_seen=first, last_seen=b.created_at
+            fingerprint=b.fingerprint,
+            count=min(count or 1, COUNT_CAP),
+            count_capped=(count or 0) > COUNT_CAP,
+            first_seen=_aware(first) if first is not None else b.created_at,
+            last_seen=b.created_at,
         )
     return out
+
+
+def _aware(value: Any) -> Any:
+    """A scalar subquery's timestamp: the column type's processing may not apply to it."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value

@@ -27,8 +27,8 @@ from bugport.models import Bug, Project
 from bugport.similar import fingerprint
 from bugport.similar.schemas import DraftSimilar, SimilarBug, SimilarList
 
-SAME_FINGERPRINT_CANDIDATES = 50
-SHARED_PART_CANDIDATES = 20
+SAME_FINGERPRINT_CANDIDATES = 20
+SHARED_PART_CANDIDATES = 10
 TEXT_CANDIDATES = 300
 MAX_TERMS = 12
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.conftest import assert_error
 from tests.fixtures.mcp import bearer, make_token
@@ -224,9 +225,11 @@ class TestGroups:
         pay = rows[2]["group"]
         assert pay["count"] == 3 and pay["fingerprint"] == first["fingerprint"]["hash"]
         assert pay["first_seen"] == first["created_at"] and pay["last_seen"] == newest["created_at"]
+        assert pay["count_capped"] is False
         assert rows[0]["group"] == {
             "fingerprint": None,
             "count": 1,
+            "count_capped": False,
             "first_seen": quiet["created_at"],
             "last_seen": quiet["created_at"],
         }
@@ -354,3 +357,20 @@ class TestDuplicates:
         assert_error(r, 404, "not_found")
         got = await client.get(f"/v1/bugs/{a['id']}", headers=tenant_a.member.headers)
         assert got.json()["status"] == "open" and got.json()["duplicate_of_id"] is None
+
+
+async def test_group_counts_stop_at_the_cap(
+    client: httpx.AsyncClient, tenant_a: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bugport.similar import groups
+
+    monkeypatch.setattr(groups, "COUNT_CAP", 2)
+    for n in range(3):
+        await file(client, tenant_a.member, report(tenant_a, f"Pay {n}", order=n))
+    r = await client.get(
+        "/v1/bugs",
+        params={"project_id": tenant_a.project_id, "group": "fingerprint"},
+        headers=tenant_a.member.headers,
+    )
+    [row] = r.json()["data"]
+    assert row["group"]["count"] == 2 and row["group"]["count_capped"] is True

@@ -25,9 +25,17 @@ PARTIAL = [
         "fingerprint",
         ["project_id", "fingerprint", "created_at", "id"],
     ),
-    ("ix_bugs_workspace_fingerprint", "fingerprint", ["workspace_id", "fingerprint", "created_at"]),
-    ("ix_bugs_workspace_fp_request", "fp_request", ["workspace_id", "fp_request", "created_at"]),
-    ("ix_bugs_workspace_fp_error", "fp_error", ["workspace_id", "fp_error", "created_at"]),
+    (
+        "ix_bugs_workspace_fingerprint",
+        "fingerprint",
+        ["workspace_id", "fingerprint", "created_at", "id"],
+    ),
+    (
+        "ix_bugs_workspace_fp_request",
+        "fp_request",
+        ["workspace_id", "fp_request", "created_at", "id"],
+    ),
+    ("ix_bugs_workspace_fp_error", "fp_error", ["workspace_id", "fp_error", "created_at", "id"]),
     ("ix_bugs_duplicate_of", "duplicate_of_id", ["duplicate_of_id", "created_at", "id"]),
 ]
 
