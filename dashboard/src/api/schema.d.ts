@@ -3489,6 +3489,11 @@ export interface components {
              */
             biggest_bugs?: components["schemas"]["StorageBug"][];
             /**
+             * Bug Count
+             * @description Bugs in the workspace (visible to the caller): what deleting it removes.
+             */
+            bug_count: number;
+            /**
              * By Kind
              * @description Settled bytes of ready media by kind: screenshot, video, attachment, har.
              */
