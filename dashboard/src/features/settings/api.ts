@@ -34,13 +34,7 @@ const ws = (workspaceId: string) => ({ path: { workspace_id: workspaceId } });
 
 // ---- workspaces -------------------------------------------------------------------------------
 
-export function useCreateWorkspace() {
-  const qc = useQueryClient();
-  return useMutation({
-    mutationFn: (name: string) => call(api.POST("/v1/workspaces", { body: { name } })),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: ["workspaces"] }),
-  });
-}
+export { useCreateWorkspace } from "../../app/workspace";
 
 export function useRenameWorkspace(workspaceId: string) {
   const qc = useQueryClient();
@@ -58,6 +52,32 @@ export function useDeleteWorkspace(workspaceId: string) {
       qc.removeQueries({ queryKey: ["bugs"] });
       void qc.invalidateQueries({ queryKey: ["workspaces"] });
     },
+  });
+}
+
+// ---- my profile: notification preferences -----------------------------------------------------
+
+export type NotificationPrefs = Schemas["NotificationPrefs"];
+
+export function useNotificationPrefs() {
+  return useQuery({ queryKey: ["notification-prefs"], queryFn: () => call(api.GET("/v1/auth/me/notifications")) });
+}
+
+export function useUpdateNotificationPrefs() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: Partial<NotificationPrefs>) => call(api.PATCH("/v1/auth/me/notifications", { body })),
+    // Optimistic (a toggle answers at once), rolled back when refused.
+    onMutate: async (body) => {
+      await qc.cancelQueries({ queryKey: ["notification-prefs"] });
+      const before = qc.getQueryData<NotificationPrefs>(["notification-prefs"]);
+      if (before) qc.setQueryData<NotificationPrefs>(["notification-prefs"], { ...before, ...body });
+      return { before };
+    },
+    onError: (_e, _v, ctx) => {
+      if (ctx?.before) qc.setQueryData(["notification-prefs"], ctx.before);
+    },
+    onSuccess: (prefs) => qc.setQueryData(["notification-prefs"], prefs),
   });
 }
 

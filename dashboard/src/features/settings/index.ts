@@ -6,3 +6,5 @@ export { ProjectsPage } from "./ProjectsPage";
 export { TokensPage } from "./TokensPage";
 export { AuditPage } from "./AuditPage";
 export { BillingPage } from "./BillingPage";
+export { WorkspacePage } from "./WorkspacePage";
+export { ProfilePage } from "./ProfilePage";
