@@ -17,7 +17,9 @@ export function CreateWorkspaceForm({ onCreated, onCancel, autoFocus = false }: 
     create.mutate(trimmed, {
       onSuccess: (ws) => {
         rememberWorkspace(ws.id);
-        navigate(`/?ws=${encodeURIComponent(ws.id)}`);
+        // At once (not in a transition): a settings page showing "No workspace yet" would
+        // otherwise open the new workspace's settings first.
+        navigate(`/?ws=${encodeURIComponent(ws.id)}`, { flushSync: true });
         onCreated?.(ws);
       },
     });

@@ -73,6 +73,22 @@ const PREFS: { key: keyof NotificationPrefs; label: string; help: string }[] = [
 function Notifications() {
   const prefs = useNotificationPrefs();
   const update = useUpdateNotificationPrefs();
+  // A toggle shows its new state at once (held here until the API answers; on a refusal it goes
+  // back to what the server has, and the error shows).
+  const [pending, setPending] = useState<Partial<NotificationPrefs>>({});
+  const toggle = (key: keyof NotificationPrefs, value: boolean) => {
+    setPending((p) => ({ ...p, [key]: value }));
+    update.mutate(
+      { [key]: value },
+      {
+        onSettled: () =>
+          setPending((p) => {
+            const { [key]: _done, ...rest } = p;
+            return rest;
+          }),
+      },
+    );
+  };
   return (
     <section className="panel" aria-labelledby="notify-h">
       <h2 id="notify-h">Email notifications</h2>
@@ -86,7 +102,7 @@ function Notifications() {
           {PREFS.map((p) => (
             <div key={p.key} className="toggle-row">
               <label>
-                <input type="checkbox" checked={prefs.data[p.key]} onChange={(e) => update.mutate({ [p.key]: e.target.checked })} /> {p.label}
+                <input type="checkbox" checked={pending[p.key] ?? prefs.data[p.key]} onChange={(e) => toggle(p.key, e.target.checked)} /> {p.label}
               </label>
               <p className="hint">{p.help}</p>
             </div>

@@ -85,16 +85,15 @@ function DangerZone({ workspace }: { workspace: Workspace }) {
     del.mutate(undefined, {
       onSuccess: () => {
         // Land on another workspace's inbox, or the "create a workspace" state when none is left.
+        // The page is left first (synchronously): the settings layout, seeing its workspace gone
+        // from the list, would otherwise switch to another workspace's settings instead.
         const rest = (qc.getQueryData<Workspace[]>(["workspaces"]) ?? []).filter((w) => w.id !== workspace.id);
-        qc.setQueryData<Workspace[]>(["workspaces"], rest);
-        for (const key of ["projects", "members", "storage", "billing", "invites", "mcp-tokens"]) qc.removeQueries({ queryKey: [key, workspace.id] });
         forgetWorkspace(workspace.id);
-        setOpen(false);
         const next = rest[0];
-        if (next) {
-          rememberWorkspace(next.id);
-          navigate(`/?ws=${encodeURIComponent(next.id)}`, { replace: true });
-        } else navigate("/", { replace: true });
+        if (next) rememberWorkspace(next.id);
+        navigate(next ? `/?ws=${encodeURIComponent(next.id)}` : "/", { replace: true, flushSync: true });
+        qc.setQueryData<Workspace[]>(["workspaces"], rest);
+        for (const key of ["projects", "members", "storage", "billing", "invites", "mcp-tokens", "storage-addons"]) qc.removeQueries({ queryKey: [key, workspace.id] });
       },
     });
   return (

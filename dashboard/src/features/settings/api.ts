@@ -67,16 +67,6 @@ export function useUpdateNotificationPrefs() {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (body: Partial<NotificationPrefs>) => call(api.PATCH("/v1/auth/me/notifications", { body })),
-    // Optimistic (a toggle answers at once), rolled back when refused.
-    onMutate: async (body) => {
-      await qc.cancelQueries({ queryKey: ["notification-prefs"] });
-      const before = qc.getQueryData<NotificationPrefs>(["notification-prefs"]);
-      if (before) qc.setQueryData<NotificationPrefs>(["notification-prefs"], { ...before, ...body });
-      return { before };
-    },
-    onError: (_e, _v, ctx) => {
-      if (ctx?.before) qc.setQueryData(["notification-prefs"], ctx.before);
-    },
     onSuccess: (prefs) => qc.setQueryData(["notification-prefs"], prefs),
   });
 }
