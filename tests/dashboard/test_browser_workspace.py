@@ -12,7 +12,7 @@ import asyncio
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +23,12 @@ import pytest_asyncio
 from playwright.async_api import expect
 
 from bugport.auth.jwt import dev_subject, mint_dev_token
+from tests.billing.helpers import subscribe
 from tests.conftest import database_url, make_settings
 from tests.dashboard.browser import World, attach_screenshot, need_build, open_world, png_bytes
 from tests.dashboard.gotrue import GoTrue
 from tests.fixtures.live_browser import LiveServer, free_port
+from tests.fixtures.stripe_stub import API_KEY, WEBHOOK_SECRET, StripeStub
 from tests.fixtures.users import ApiUser, Tenant, make_user
 from tests.widget.browser import artifacts, chromium
 
@@ -113,7 +115,7 @@ async def test_admin_renames_and_a_refusal_shows_the_apis_message(world: World) 
     ).to_be_visible()
     await expect(page.get_by_test_id("workspace-name")).to_have_text("Acme Web Team")
     # The switcher in the shell follows.
-    switcher = page.get_by_label("Workspace", exact=True)
+    switcher = page.get_by_role("combobox", name="Workspace", exact=True)
     await expect(switcher.locator("option:checked")).to_have_text("Acme Web Team")
     assert (await workspace_of(world, a.owner, a.workspace_id)).json()["name"] == "Acme Web Team"
     # Demoted meanwhile (the page still offers the form): the API's refusal is shown as is, and
@@ -144,7 +146,7 @@ async def test_new_workspace_from_the_switcher_and_land_in_it(world: World) -> N
     a = world.a
     page = await world.page("member")
     await page.goto(f"{world.url}/?ws={a.workspace_id}")
-    switcher = page.get_by_label("Workspace", exact=True)
+    switcher = page.get_by_role("combobox", name="Workspace", exact=True)
     await expect(switcher).to_have_value(a.workspace_id)
     # Keyboard: the dialog takes the focus and Esc closes it, leaving the switcher as it was.
     await switcher.select_option(label="New workspace…")
@@ -253,7 +255,7 @@ async def test_delete_after_typing_the_name_says_what_goes(world: World) -> None
     assert landed != ws_id
     mine = {w["id"] for w in (await world.get("/v1/workspaces", a.owner.headers))["data"]}
     assert landed in mine and ws_id not in mine
-    switcher = page.get_by_label("Workspace", exact=True)
+    switcher = page.get_by_role("combobox", name="Workspace", exact=True)
     await expect(switcher).to_have_value(landed)
     await expect(switcher.locator("option", has_text=name)).to_have_count(0)
     # The API: the workspace is gone (403 for an id you are not a member of, existing or not,
@@ -263,6 +265,41 @@ async def test_delete_after_typing_the_name_says_what_goes(world: World) -> None
     for bug_id in bugs:
         r = await world.http.get(f"/v1/bugs/{bug_id}", headers=a.owner.headers)
         assert r.status_code == 404, r.text
+    await page.context.close()
+
+
+async def test_delete_waits_for_the_numbers_and_shows_why_it_cant_count(world: World) -> None:
+    """The storage summary failing: the error with its code, and no way to delete blind."""
+    a = world.a
+    name = f"Uncounted {uuid.uuid4().hex[:6]}"
+    ws_id, _ = await doomed_workspace(world, a.owner, name)
+    page = await world.page("owner")
+
+    async def unavailable(route: Any) -> None:
+        await route.fulfill(
+            status=503,
+            content_type="application/json",
+            body='{"error": {"code": "unavailable", "message": "Storage is resting.", '
+            '"request_id": "req_test"}}',
+        )
+
+    await page.route(re.compile(rf"/v1/workspaces/{ws_id}/storage$"), unavailable)
+    await page.goto(ws_url(world, "workspace", ws_id))
+    await page.get_by_role("button", name="Delete workspace…").click()
+    dialog = page.get_by_role("dialog", name=f"Delete {name}?")
+    alert = dialog.get_by_role("alert")
+    await expect(alert).to_contain_text("Storage is resting.", timeout=20_000)
+    await expect(alert).to_contain_text("unavailable")
+    await dialog.get_by_label("Type the name to confirm").fill(name)
+    await expect(dialog.get_by_role("button", name="Delete workspace", exact=True)).to_be_disabled()
+    await expect(dialog.get_by_test_id("delete-summary")).to_have_count(0)
+    # Once the API answers again, "Try again" fills it in and the button works.
+    await page.unroute(re.compile(rf"/v1/workspaces/{ws_id}/storage$"))
+    await alert.get_by_role("button", name="Try again").click()
+    await expect(dialog.get_by_test_id("delete-bugs")).to_contain_text("2 bugs")
+    await expect(dialog.get_by_role("button", name="Delete workspace", exact=True)).to_be_enabled()
+    await page.keyboard.press("Escape")
+    assert (await workspace_of(world, a.owner, ws_id)).status_code == 200
     await page.context.close()
 
 
@@ -296,12 +333,67 @@ async def test_no_workspace_left_shows_the_create_form(world: World) -> None:
     await form.get_by_label("Workspace name").fill("Fresh start")
     await form.get_by_role("button", name="Create workspace").click()
     await page.wait_for_url(re.compile(r"/\?ws=[0-9a-f-]{36}"))
-    await expect(page.get_by_label("Workspace", exact=True).locator("option:checked")).to_have_text(
-        "Fresh start"
-    )
+    await expect(
+        page.get_by_role("combobox", name="Workspace", exact=True).locator("option:checked")
+    ).to_have_text("Fresh start")
     mine = (await world.get("/v1/workspaces", user.headers))["data"]
     assert [(w["name"], w["role"]) for w in mine] == [("Fresh start", "owner")]
     await page.context.close()
+
+
+@pytest.fixture(scope="module")
+def stripe() -> Iterator[StripeStub]:
+    with StripeStub() as stub:
+        yield stub
+
+
+@pytest_asyncio.fixture(scope="module")
+async def paid(
+    tmp_path_factory: pytest.TempPathFactory, stripe: StripeStub
+) -> AsyncIterator[World]:
+    """A second live server with billing on (the Stripe stand-in)."""
+    async with open_world(
+        tmp_path_factory.mktemp("dash-ws-paid"),
+        seeded=False,
+        label="_dash_ws_paid",
+        stripe_secret_key=API_KEY,
+        stripe_webhook_secret=WEBHOOK_SECRET,
+        stripe_api_base=stripe.url,
+    ) as w:
+        yield w
+
+
+async def test_delete_names_the_subscription_and_cancels_it_at_stripe(
+    paid: World, stripe: StripeStub
+) -> None:
+    b = paid.b  # its own workspace: nothing else in this module uses it
+    _, sub_id = await subscribe(paid.http, stripe, b, "team", "yearly")
+    billing = await paid.get(f"/v1/workspaces/{b.workspace_id}/billing", b.owner.headers)
+    assert (billing["plan_id"], billing["status"]) == ("team", "active")
+    name = (await workspace_of(paid, b.owner, b.workspace_id)).json()["name"]
+    context = await paid.browser.new_context()
+    page = await context.new_page()
+    page.set_default_timeout(10_000)
+    await page.goto(paid.signin_link(b.owner.email, "Owner"))
+    await page.wait_for_url(lambda u: "/signin" not in u)
+    await page.goto(ws_url(paid, "workspace", b.workspace_id))
+    await page.get_by_role("button", name="Delete workspace…").click()
+    dialog = page.get_by_role("dialog", name=f"Delete {name}?")
+    sub = dialog.get_by_test_id("delete-subscription")
+    await expect(sub).to_contain_text("The Team subscription (active, billed yearly)")
+    await expect(sub).to_contain_text("canceled at Stripe first")
+    await expect(dialog.get_by_test_id("delete-bugs")).to_contain_text("0 bugs")
+    assert not stripe.calls_to("DELETE", f"/v1/subscriptions/{sub_id}")
+    await dialog.get_by_label("Type the name to confirm").fill(name)
+    await dialog.get_by_role("button", name="Delete workspace", exact=True).click()
+    # B's owner had only this workspace: the empty state.
+    await expect(page.get_by_role("heading", name="No workspace yet")).to_be_visible()
+    assert page.url == f"{paid.url}/"
+    assert stripe.calls_to("DELETE", f"/v1/subscriptions/{sub_id}")
+    assert stripe.subscription(sub_id)["status"] == "canceled"
+    r = await workspace_of(paid, b.owner, b.workspace_id)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "workspace_forbidden"
+    await context.close()
 
 
 # ---- the profile ------------------------------------------------------------------------------
