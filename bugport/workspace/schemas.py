@@ -98,3 +98,6 @@ class Storage(OutputModel):
         default_factory=list,
         description="The (at most 10) bugs whose ready media take the most bytes, biggest first.",
     )
+    bug_count: int = Field(
+        description="Bugs in the workspace (visible to the caller): what deleting it removes."
+    )

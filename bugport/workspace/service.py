@@ -294,7 +294,16 @@ async def storage(
         "percent_used": round(100.0 * used / quota_bytes, 2) if quota_bytes else None,
         "by_kind": by_kind,
         "biggest_bugs": await _biggest_bugs(session, principal, ws.id),
+        "bug_count": await _bug_count(session, principal, ws.id),
     }
+
+
+async def _bug_count(session: AsyncSession, principal: Principal, workspace_id: uuid.UUID) -> int:
+    """How many bugs the workspace holds (what deleting it takes with it); an index-only count
+    over ix_bugs_workspace_created."""
+    bugs, _ = await authz.in_workspace(session, principal, Bug, workspace_id, "storage.read")
+    count = bugs.with_only_columns(func.count()).order_by(None)
+    return int((await session.execute(count)).scalar_one())
 
 
 BIGGEST_BUGS = 10

@@ -32,7 +32,10 @@ class GoTrue:
         self.settings: Settings | None = None  # set once the API's settings exist
         self.calls: list[tuple[str, str, dict[str, Any]]] = []
         self.refresh_tokens: dict[str, str] = {}  # refresh token -> email
+        self.access_tokens: dict[str, str] = {}  # every access token issued -> email
         self.magic: list[dict[str, Any]] = []  # the "emails" sent: {email, redirect_to}
+        # Each logout as received: {scope, authorization, apikey, email}.
+        self.logouts: list[dict[str, Any]] = []
         gotrue = self
 
         class _H(BaseHTTPRequestHandler):
@@ -91,6 +94,27 @@ class GoTrue:
                     )
                     return self._send(200, {})
                 if url.path == "/auth/v1/logout":
+                    auth = self.headers.get("authorization") or ""
+                    token = auth.removeprefix("Bearer ")
+                    try:
+                        email = jwt.decode(token, options={"verify_signature": False})["email"]
+                    except (jwt.InvalidTokenError, KeyError):
+                        return self._send(401, {"code": 401, "msg": "invalid JWT"})
+                    scope = query.get("scope", "global")
+                    gotrue.logouts.append(
+                        {
+                            "scope": scope,
+                            "authorization": auth,
+                            "apikey": self.headers.get("apikey"),
+                            "email": email,
+                        }
+                    )
+                    # GoTrue: "global" ends every session of the user (their refresh tokens stop
+                    # working); "local" only this one; "others" all but this one.
+                    if scope == "global":
+                        for refresh, owner in list(gotrue.refresh_tokens.items()):
+                            if owner == email:
+                                del gotrue.refresh_tokens[refresh]
                     return self._send(204)
                 return self._send(404, {"code": 404, "msg": "not found"})
 
@@ -131,6 +155,7 @@ class GoTrue:
         sub = jwt.decode(token, options={"verify_signature": False})["sub"]
         refresh = secrets.token_urlsafe(16)
         self.refresh_tokens[refresh] = email
+        self.access_tokens[token] = email
         return {
             "access_token": token,
             "token_type": "bearer",

@@ -102,6 +102,38 @@ async def test_storage_report(client: httpx.AsyncClient, tenant_a: Tenant) -> No
     assert body["workspace_id"] == tenant_a.workspace_id
     assert body["used_bytes"] == 0 and body["reserved_bytes"] == 0
     assert "quota_bytes" in body
+    assert body["bug_count"] == 0
+
+
+async def test_storage_counts_the_workspaces_bugs_only(
+    client: httpx.AsyncClient, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
+    """`bug_count` (what deleting the workspace removes) counts this workspace's bugs, for any
+    member; another workspace's owner gets the usual refusal and learns no number."""
+
+    async def bug(t: Tenant, title: str) -> str:
+        r = await client.post(
+            "/v1/bugs", json={"project_id": t.project_id, "title": title}, headers=t.member.headers
+        )
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+    first = await bug(tenant_a, "one")
+    await bug(tenant_a, "two")
+    await bug(tenant_b, "theirs")
+    url = f"/v1/workspaces/{tenant_a.workspace_id}/storage"
+    for role in ("viewer", "member", "admin", "owner"):
+        r = await client.get(url, headers=tenant_a.user(role).headers)
+        assert r.status_code == 200, r.text
+        assert r.json()["bug_count"] == 2
+    theirs = await client.get(
+        f"/v1/workspaces/{tenant_b.workspace_id}/storage", headers=tenant_b.viewer.headers
+    )
+    assert theirs.json()["bug_count"] == 1
+    assert_error(await client.get(url, headers=tenant_b.owner.headers), 403, "workspace_forbidden")
+    r = await client.delete(f"/v1/bugs/{first}", headers=tenant_a.admin.headers)
+    assert r.status_code == 204, r.text
+    assert (await client.get(url, headers=tenant_a.viewer.headers)).json()["bug_count"] == 1
 
 
 async def test_workspace_list_paginates(client: httpx.AsyncClient, settings: object) -> None:

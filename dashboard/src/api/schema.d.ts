@@ -2001,9 +2001,14 @@ export interface components {
         BugGroup: {
             /**
              * Count
-             * @description Reports in the group that match the list's filters.
+             * @description Reports in the group that match the list's filters, counted up to 1,000.
              */
             count: number;
+            /**
+             * Count Capped
+             * @description More than 1,000 match: `count` says 1000 ("1000+").
+             */
+            count_capped: boolean;
             /**
              * Fingerprint
              * @description `null`: a report with no captured failure.
@@ -3688,6 +3693,11 @@ export interface components {
              * @description The (at most 10) bugs whose ready media take the most bytes, biggest first.
              */
             biggest_bugs?: components["schemas"]["StorageBug"][];
+            /**
+             * Bug Count
+             * @description Bugs in the workspace (visible to the caller): what deleting it removes.
+             */
+            bug_count: number;
             /**
              * By Kind
              * @description Settled bytes of ready media by kind: screenshot, video, attachment, har.

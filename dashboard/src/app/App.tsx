@@ -67,6 +67,8 @@ const router = createBrowserRouter([
         element: adminPage("SettingsLayout"),
         children: [
           { index: true, element: <Navigate to="members" replace /> },
+          { path: "workspace", element: adminPage("WorkspacePage") },
+          { path: "profile", element: adminPage("ProfilePage") },
           { path: "members", element: adminPage("MembersPage") },
           { path: "projects", element: adminPage("ProjectsPage") },
           { path: "mcp-tokens", element: adminPage("TokensPage") },
@@ -76,6 +78,7 @@ const router = createBrowserRouter([
           { path: "*", element: <NotFoundPage /> },
         ],
       },
+      { path: "profile", element: <Navigate to="/settings/profile" replace /> },
       { path: "connect/extension", element: <ConnectExtensionPage /> },
       // The OAuth redirect_uri the API hands providers (Settings.connector_redirect_uri).
       { path: "integrations/:provider/callback", element: adminPage("OAuthCallbackPage") },

@@ -1,7 +1,11 @@
 import { useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
 import { Link, NavLink, Outlet, useLocation, useNavigate, useSearchParams } from "react-router";
 import { signOut as endSession } from "../api/token";
+import { NewWorkspaceDialog } from "./NewWorkspace";
 import { lastWorkspace, rememberWorkspace, useMe, useProjects, useWorkspaces } from "./workspace";
+
+const NEW_WORKSPACE = "__new__";
 
 /** The signed-in layout: brand, workspace and project switchers, the user, then the page. Admin
  * pages (members, projects, keys…) slot in as more children of this route. */
@@ -16,8 +20,13 @@ export function Shell() {
   const onSettings = location.pathname.startsWith("/settings");
   const wsId = ((onInbox || onSettings) && params.get("ws")) || lastWorkspace() || workspaces.data?.[0]?.id || null;
   const projects = useProjects(wsId);
+  const [creating, setCreating] = useState(false);
 
   const switchWorkspace = (id: string) => {
+    if (id === NEW_WORKSPACE) {
+      setCreating(true);
+      return;
+    }
     rememberWorkspace(id);
     // On an admin page, the same page of the other workspace; elsewhere its inbox.
     navigate(onSettings ? `${location.pathname}?ws=${encodeURIComponent(id)}` : `/?ws=${encodeURIComponent(id)}`);
@@ -52,11 +61,13 @@ export function Shell() {
             onChange={(e) => switchWorkspace(e.target.value)}
             disabled={!workspaces.data}
           >
+            {workspaces.data?.length === 0 && <option value="">No workspace</option>}
             {(workspaces.data ?? []).map((w) => (
               <option key={w.id} value={w.id}>
                 {w.name}
               </option>
             ))}
+            <option value={NEW_WORKSPACE}>New workspace…</option>
           </select>
         </label>
         <label className="switcher">
@@ -80,7 +91,7 @@ export function Shell() {
           Settings
         </NavLink>
         {me.data && (
-          <Link to="/profile" className="whoami">
+          <Link to="/settings/profile" className="whoami" title="Your profile">
             {me.data.name || me.data.email}
           </Link>
         )}
@@ -91,6 +102,7 @@ export function Shell() {
       <div id="main" className="main" tabIndex={-1}>
         <Outlet />
       </div>
+      {creating && <NewWorkspaceDialog onClose={() => setCreating(false)} />}
     </div>
   );
 }

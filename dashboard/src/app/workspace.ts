@@ -1,4 +1,4 @@
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, call, type Member, type Project, type Workspace } from "../api/client";
 
 const LAST_WS = "bugport.workspace";
@@ -14,6 +14,15 @@ export function lastWorkspace(): string | null {
 export function rememberWorkspace(id: string): void {
   try {
     localStorage.setItem(LAST_WS, id);
+  } catch {
+    // ignore
+  }
+}
+
+/** Forget a workspace that is gone (deleted, left): the next page falls back to another. */
+export function forgetWorkspace(id: string): void {
+  try {
+    if (localStorage.getItem(LAST_WS) === id) localStorage.removeItem(LAST_WS);
   } catch {
     // ignore
   }
@@ -72,5 +81,18 @@ export function useMe() {
     queryKey: ["me"],
     queryFn: () => call(api.GET("/v1/auth/me")),
     staleTime: 300_000,
+  });
+}
+
+/** `POST /v1/workspaces`: the caller becomes its owner; the switcher lists it at once. */
+export function useCreateWorkspace() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (name: string) => call(api.POST("/v1/workspaces", { body: { name } })),
+    onSuccess: (ws) => {
+      qc.setQueryData<Workspace[]>(["workspaces"], (list) => (list ? [...list.filter((w) => w.id !== ws.id), ws] : [ws]));
+      void qc.invalidateQueries({ queryKey: ["workspaces"] });
+      void qc.invalidateQueries({ queryKey: ["me"] });
+    },
   });
 }

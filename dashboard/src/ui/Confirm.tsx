@@ -8,6 +8,7 @@ export function ConfirmDialog({
   confirmLabel,
   typeToConfirm,
   busy = false,
+  ready = true,
   onConfirm,
   onCancel,
 }: {
@@ -16,6 +17,8 @@ export function ConfirmDialog({
   confirmLabel: string;
   typeToConfirm?: string;
   busy?: boolean;
+  /** False while what the dialog describes is still loading: the button waits. */
+  ready?: boolean;
   onConfirm: () => void;
   onCancel: () => void;
 }) {
@@ -34,7 +37,7 @@ export function ConfirmDialog({
         className="stack"
         onSubmit={(e) => {
           e.preventDefault();
-          if (ok && !busy) onConfirm();
+          if (ok && ready && !busy) onConfirm();
         }}
       >
         <h2 id={`${id}-t`}>{title}</h2>
@@ -48,7 +51,7 @@ export function ConfirmDialog({
           </label>
         )}
         <div className="row">
-          <button type="submit" className="btn btn-danger-solid" disabled={!ok || busy} autoFocus={!typeToConfirm}>
+          <button type="submit" className="btn btn-danger-solid" disabled={!ok || busy || !ready} autoFocus={!typeToConfirm}>
             {busy ? "Working…" : confirmLabel}
           </button>
           <button type="button" className="btn" onClick={onCancel}>

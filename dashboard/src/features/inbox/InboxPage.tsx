@@ -5,6 +5,7 @@ import { loadBugPage } from "../../app/lazy";
 import { lastWorkspace, memberName, rememberWorkspace, useMembers, useWorkspaces } from "../../app/workspace";
 import { Label, SeverityBadge, StatusBadge } from "../../ui/Badge";
 import { Empty, ErrorNote, Loading } from "../../ui/states";
+import { CreateWorkspaceForm } from "../../app/NewWorkspace";
 import { age, fullTime } from "../../ui/time";
 import { useBugList, useBulkUpdate } from "./api";
 import { hasFilters, queryFromParams, SEVERITIES, SORTS, SOURCES, STATUSES } from "./filters";
@@ -159,7 +160,12 @@ export function InboxPage() {
 
   if (workspaces.isError) return <ErrorNote error={workspaces.error} onRetry={() => workspaces.refetch()} />;
   if (workspaces.data && workspaces.data.length === 0)
-    return <Empty title="No workspace yet">You aren't a member of any workspace. Ask for an invite.</Empty>;
+    return (
+      <Empty title="No workspace yet">
+        <p>You aren't a member of any workspace. Create one, or ask a workspace admin for an invite.</p>
+        <CreateWorkspaceForm autoFocus />
+      </Empty>
+    );
 
   return (
     <main className="inbox" aria-busy={list.isFetching} data-view={params.toString()}>

@@ -1,6 +1,7 @@
 import { useEffect } from "react";
-import { NavLink, Outlet, useOutletContext, useSearchParams } from "react-router";
+import { NavLink, Outlet, useLocation, useOutletContext, useSearchParams } from "react-router";
 import type { Workspace } from "../../api/client";
+import { CreateWorkspaceForm } from "../../app/NewWorkspace";
 import { lastWorkspace, rememberWorkspace, useWorkspaces } from "../../app/workspace";
 import { Empty, ErrorNote, Loading } from "../../ui/states";
 import { atLeast, type Role } from "./api";
@@ -16,6 +17,9 @@ export function useSettings(): SettingsContext {
   return useOutletContext<SettingsContext>();
 }
 
+/** The profile is the user's, not a workspace's: it opens with no workspace at all. */
+const PROFILE = "/settings/profile";
+
 const PAGES: { path: string; label: string; min: Role }[] = [
   { path: "workspace", label: "Workspace", min: "viewer" },
   { path: "members", label: "Members", min: "viewer" },
@@ -30,6 +34,8 @@ const PAGES: { path: string; label: string; min: Role }[] = [
  * page. The workspace is the URL's `?ws=` (or the last one used), so every page is a link. */
 export function SettingsLayout() {
   const [params, setParams] = useSearchParams();
+  const location = useLocation();
+  const onProfile = location.pathname === PROFILE;
   const workspaces = useWorkspaces();
   const wsParam = params.get("ws");
   const wsId = wsParam || lastWorkspace() || workspaces.data?.[0]?.id || null;
@@ -49,10 +55,28 @@ export function SettingsLayout() {
   if (workspaces.isPending) return <Loading label="Loading the workspace…" />;
   if (!workspace)
     return (
-      <Empty title="No workspace yet">
-        <p>You aren't a member of any workspace. Create one on the workspace page, or open an invite link.</p>
-        <Outlet context={null} />
-      </Empty>
+      <div className="settings">
+        <nav className="settings-nav" aria-label="Settings">
+          <ul>
+            <li>
+              <NavLink to="/settings/workspace">Workspace</NavLink>
+            </li>
+            <li>
+              <NavLink to={PROFILE}>Your profile</NavLink>
+            </li>
+          </ul>
+        </nav>
+        <div className="settings-page">
+          {onProfile ? (
+            <Outlet context={null} />
+          ) : (
+            <Empty title="No workspace yet">
+              <p>You aren't a member of any workspace. Create one, or open an invite link someone sent you.</p>
+              <CreateWorkspaceForm />
+            </Empty>
+          )}
+        </div>
+      </div>
     );
   const ctx: SettingsContext = {
     workspace,
@@ -72,7 +96,7 @@ export function SettingsLayout() {
             </li>
           ))}
           <li>
-            <NavLink to="/profile">Your profile</NavLink>
+            <NavLink to={PROFILE}>Your profile</NavLink>
           </li>
         </ul>
       </nav>

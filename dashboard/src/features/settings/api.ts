@@ -45,13 +45,7 @@ const ws = (workspaceId: string) => ({ path: { workspace_id: workspaceId } });
 
 // ---- workspaces -------------------------------------------------------------------------------
 
-export function useCreateWorkspace() {
-  const qc = useQueryClient();
-  return useMutation({
-    mutationFn: (name: string) => call(api.POST("/v1/workspaces", { body: { name } })),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: ["workspaces"] }),
-  });
-}
+export { useCreateWorkspace } from "../../app/workspace";
 
 export function useRenameWorkspace(workspaceId: string) {
   const qc = useQueryClient();
@@ -69,6 +63,22 @@ export function useDeleteWorkspace(workspaceId: string) {
       qc.removeQueries({ queryKey: ["bugs"] });
       void qc.invalidateQueries({ queryKey: ["workspaces"] });
     },
+  });
+}
+
+// ---- my profile: notification preferences -----------------------------------------------------
+
+export type NotificationPrefs = Schemas["NotificationPrefs"];
+
+export function useNotificationPrefs() {
+  return useQuery({ queryKey: ["notification-prefs"], queryFn: () => call(api.GET("/v1/auth/me/notifications")) });
+}
+
+export function useUpdateNotificationPrefs() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: Partial<NotificationPrefs>) => call(api.PATCH("/v1/auth/me/notifications", { body })),
+    onSuccess: (prefs) => qc.setQueryData(["notification-prefs"], prefs),
   });
 }
 

@@ -8,3 +8,5 @@ export { AuditPage } from "./AuditPage";
 export { BillingPage } from "./BillingPage";
 export { IntegrationsPage } from "./IntegrationsPage";
 export { OAuthCallbackPage } from "./OAuthCallbackPage";
+export { WorkspacePage } from "./WorkspacePage";
+export { ProfilePage } from "./ProfilePage";

@@ -29,6 +29,15 @@ export function supabase(url: string, anonKey: string): SupabaseClient {
   return c;
 }
 
+/** Ends every session of the user at Supabase (all devices: their refresh tokens stop working),
+ * then this one. Supabase-js ignores 401/403/404 (the session is already gone); any other
+ * refusal is thrown and the user stays signed in here. */
+export async function signOutEverywhere(c: SupabaseClient): Promise<void> {
+  const { error } = await c.auth.signOut({ scope: "global" });
+  if (error) throw new Error(`Supabase did not sign you out everywhere: ${error.message}`);
+  setToken(null);
+}
+
 export async function currentToken(c: SupabaseClient): Promise<string | null> {
   const { data } = await c.auth.getSession();
   return data.session?.access_token ?? null;
