@@ -12,6 +12,7 @@ from bugport.bug import service as bug_service
 from bugport.events import outbox
 from bugport.media import service as media_service
 from bugport.project import service as project_service
+from bugport.similar import duplicates
 from bugport.workspace import service as workspace_service
 
 PACKAGE = Path(hooks.__file__).resolve().parent
@@ -20,7 +21,11 @@ PACKAGE = Path(hooks.__file__).resolve().parent
 def test_install_sets_every_hook_once() -> None:
     hooks.install()
     hooks.install()  # a second app in the same process adds nothing
-    assert bug_service.BEFORE_DELETE == [media_service.tombstone_bug_media, outbox.bug_deleted]
+    assert bug_service.BEFORE_DELETE == [
+        duplicates.canonical_deleted,
+        media_service.tombstone_bug_media,
+        outbox.bug_deleted,
+    ]
     assert len(bug_service.AFTER_CREATE) == 1
     assert project_service.BEFORE_DELETE == [media_service.purge_project]
     assert workspace_service.BEFORE_DELETE == [
