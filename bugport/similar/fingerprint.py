@@ -79,15 +79,22 @@ def _same_site(a: str, b: str) -> bool:
 
 
 def request_part(network: list[dict[str, Any]], page_url: str | None) -> str | None:
-    failing = [n for n in network if n.get("failed")]
-    if not failing:
+    page_host: str | None = None
+    first: dict[str, Any] | None = None
+    for n in network:
+        if not n.get("failed"):
+            continue
+        if page_host is None:
+            page_host = _host(page_url)
+        if _same_site(_host(n.get("url")), page_host):
+            first = n
+            break
+        first = first or n
+    if first is None:
         return None
-    page_host = _host(page_url)
-    own = [n for n in failing if _same_site(_host(n.get("url")), page_host)]
-    first = (own or failing)[0]
     method = str(first.get("method") or "GET").upper()
-    part = f"{method} {normalise_path(str(first.get('url') or ''))} → {status_class(first.get('status'))}"
-    return part[:MAX_PART]
+    path = normalise_path(str(first.get("url") or ""))
+    return f"{method} {path} → {status_class(first.get('status'))}"[:MAX_PART]
 
 
 # The same TypeError as Chrome, Firefox and Safari word it, folded into Chrome's wording.
@@ -145,11 +152,13 @@ def normalise_message(message: str) -> str:
     text = re.sub(r"^uncaught (?:\(in promise\) )?", "", text, flags=re.I)
     named = _ERROR_NAME.match(text)
     name, text = (named.group(1), named.group(2)) if named else ("", text)
-    for pattern, repl in _TYPE_ERRORS:
-        folded = pattern.sub(repl, text)
-        if folded != text:
-            text, name = folded, name or "TypeError"
-            break
+    lowered = text.lower()
+    if "undefined" in lowered or "null" in lowered or "not a function" in lowered:
+        for pattern, repl in _TYPE_ERRORS:
+            folded = pattern.sub(repl, text)
+            if folded != text:
+                text, name = folded, name or "TypeError"
+                break
     text = f"{name}: {text}" if name else text
     text = _URL.sub("<url>", text)
     # Placeholders made above survive; other quoted values are data.
