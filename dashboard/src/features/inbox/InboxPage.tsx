@@ -7,7 +7,7 @@ import { Label, SeverityBadge, StatusBadge } from "../../ui/Badge";
 import { Empty, ErrorNote, Loading } from "../../ui/states";
 import { age, fullTime } from "../../ui/time";
 import { useBugList, useBulkUpdate } from "./api";
-import { hasFilters, queryFromParams, SEVERITIES, SORTS, SOURCES, STATUSES } from "./filters";
+import { EDITABLE_STATUSES, hasFilters, queryFromParams, SEVERITIES, SORTS, SOURCES, STATUSES } from "./filters";
 import { STATUS_LABEL } from "../../ui/Badge";
 
 function isTyping(target: EventTarget | null): boolean {
@@ -409,7 +409,7 @@ function BulkBar({
         disabled={bulk.isPending}
       >
         <option value="">Set status…</option>
-        {STATUSES.map((s) => (
+        {EDITABLE_STATUSES.map((s) => (
           <option key={s} value={s}>
             {STATUS_LABEL[s]}
           </option>

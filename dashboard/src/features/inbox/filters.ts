@@ -2,7 +2,11 @@ import type { paths } from "../../api/schema";
 
 export type BugListQuery = NonNullable<paths["/v1/bugs"]["get"]["parameters"]["query"]>;
 
-export const STATUSES = ["open", "in_progress", "resolved", "closed", "wont_fix"] as const;
+/** Every status a bug can have: the inbox filters on all of them. */
+export const STATUSES = ["open", "in_progress", "resolved", "closed", "wont_fix", "duplicate"] as const;
+/** The statuses a person can set directly (`duplicate` comes only from "Mark as duplicate of…";
+ * a PATCH to it is refused). */
+export const EDITABLE_STATUSES = ["open", "in_progress", "resolved", "closed", "wont_fix"] as const;
 export const SEVERITIES = ["critical", "high", "medium", "low"] as const;
 export const PRIORITIES = ["none", "low", "medium", "high", "urgent"] as const;
 export const SOURCES = ["dashboard", "widget", "extension", "api", "mcp"] as const;
