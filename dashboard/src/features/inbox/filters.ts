@@ -29,6 +29,8 @@ export function queryFromParams(params: URLSearchParams, workspaceId: string | n
     return v && /^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : undefined;
   };
   const sort = params.get("sort");
+  // Grouped by failure, the API lists newest first only (any other sort is a 422).
+  const grouped = isGrouped(params);
   return {
     workspace_id: params.get("project") ? undefined : workspaceId ?? undefined,
     project_id: one("project"),
@@ -41,12 +43,18 @@ export function queryFromParams(params: URLSearchParams, workspaceId: string | n
     q: one("q"),
     created_after: day("from"),
     created_before: day("to"),
-    sort: SORTS.some(([s]) => s === sort) ? (sort as BugListQuery["sort"]) : undefined,
+    sort: !grouped && SORTS.some(([s]) => s === sort) ? (sort as BugListQuery["sort"]) : undefined,
+    group: grouped ? "fingerprint" : undefined,
     limit: 50,
   };
 }
 
 export const FILTER_KEYS = ["project", "status", "severity", "assignee", "label", "source", "reporter", "q", "from", "to", "sort"];
+
+/** "Group similar": one row per failure (`group=fingerprint` in the URL). */
+export function isGrouped(params: URLSearchParams): boolean {
+  return params.get("group") === "fingerprint";
+}
 
 export function hasFilters(params: URLSearchParams): boolean {
   return FILTER_KEYS.some((k) => k !== "project" && k !== "sort" && params.has(k));
