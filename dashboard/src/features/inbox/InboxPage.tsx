@@ -387,7 +387,13 @@ export function InboxPage() {
       )}
       {list.isFetchNextPageError && <ErrorNote error={list.error} onRetry={() => list.fetchNextPage()} />}
       <p className="shortcuts muted">
-        <kbd>j</kbd>/<kbd>k</kbd> move · <kbd>Enter</kbd> open · <kbd>x</kbd> select · <kbd>s</kbd> status · <kbd>a</kbd> assign · <kbd>/</kbd> search
+        <kbd>j</kbd>/<kbd>k</kbd> move · <kbd>Enter</kbd> open ·{" "}
+        {!grouped && (
+          <>
+            <kbd>x</kbd> select · <kbd>s</kbd> status · <kbd>a</kbd> assign ·{" "}
+          </>
+        )}
+        <kbd>/</kbd> search
       </p>
     </main>
   );
