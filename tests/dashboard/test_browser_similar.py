@@ -256,7 +256,9 @@ async def test_grouped_pages_load_more_with_the_cursor(world: World) -> None:
         body = {
             "project_id": project,
             "title": f"Failure number {n}",
-            "network": [{"method": "GET", "url": f"https://api.example.com/api/{name}", "status": 500}],
+            "network": [
+                {"method": "GET", "url": f"https://api.example.com/api/{name}", "status": 500}
+            ],
         }
         got = await world.http.post("/v1/bugs", json=body, headers=a.owner.headers)
         assert got.status_code == 201, got.text
@@ -268,5 +270,6 @@ async def test_grouped_pages_load_more_with_the_cursor(world: World) -> None:
     await page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     keys = await rows(page, 53)
     assert len(set(keys)) == 53
+    await expect(page.get_by_test_id("group-count")).to_have_count(53)
     await expect(page.get_by_role("button", name="Load more")).to_have_count(0)
     await page.context.close()
