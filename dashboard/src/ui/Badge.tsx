@@ -4,6 +4,7 @@ export const STATUS_LABEL: Record<string, string> = {
   resolved: "Resolved",
   closed: "Closed",
   wont_fix: "Won't fix",
+  duplicate: "Duplicate",
 };
 
 export function StatusBadge({ status }: { status: string }) {

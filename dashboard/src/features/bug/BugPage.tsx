@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState, type ReactNode } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { download, type Bug } from "../../api/client";
 import { memberName, rememberWorkspace, useMe, useMembers, useWorkspaces } from "../../app/workspace";
-import { STATUS_LABEL } from "../../ui/Badge";
+import { STATUS_LABEL, StatusBadge } from "../../ui/Badge";
 import { CaptureTimeline, captureZero, useVideoClock } from "../../ui/CaptureTimeline";
 import { ConsoleViewer } from "../../ui/ConsoleViewer";
 import { EnvironmentTable, MetadataTable } from "../../ui/Environment";
@@ -11,9 +11,10 @@ import { MediaGallery } from "../../ui/MediaGallery";
 import { NetworkViewer } from "../../ui/NetworkViewer";
 import { ErrorNote, Loading, PageError } from "../../ui/states";
 import { age, fullTime } from "../../ui/time";
-import { PRIORITIES, SEVERITIES, STATUSES } from "../inbox/filters";
+import { EDITABLE_STATUSES, PRIORITIES, SEVERITIES } from "../inbox/filters";
 import { fixPrompt, useActivity, useBug, useComments, useDeleteBug, useLogs, useMedia, useNetwork, useUpdateBug, type BugChanges } from "./api";
 import { copyText, SharePanel } from "./SharePanel";
+import { SimilarPanel } from "./SimilarPanel";
 import { Timeline } from "./Timeline";
 import { TrackerPanel } from "./TrackerPanel";
 
@@ -136,13 +137,21 @@ function BugView({ bug }: { bug: Bug }) {
         <aside className="bug-side" aria-label="Details">
           <section className="panel fields">
             <Field label="Status">
-              <select aria-label="Status" className="input" value={bug.status} disabled={!canWrite} onChange={(e) => save({ status: e.target.value as Bug["status"] })}>
-                {STATUSES.map((s) => (
-                  <option key={s} value={s}>
-                    {STATUS_LABEL[s]}
-                  </option>
-                ))}
-              </select>
+              {bug.status === "duplicate" ? (
+                // Set only by "Mark as duplicate of…"; Undo (in Similar bugs) gives the status back.
+                <span data-testid="status-readonly">
+                  <span className="sr-only">Status: </span>
+                  <StatusBadge status={bug.status} />
+                </span>
+              ) : (
+                <select aria-label="Status" className="input" value={bug.status} disabled={!canWrite} onChange={(e) => save({ status: e.target.value as Bug["status"] })}>
+                  {EDITABLE_STATUSES.map((s) => (
+                    <option key={s} value={s}>
+                      {STATUS_LABEL[s]}
+                    </option>
+                  ))}
+                </select>
+              )}
             </Field>
             <Field label="Severity">
               <select aria-label="Severity" className="input" value={bug.severity} disabled={!canWrite} onChange={(e) => save({ severity: e.target.value as Bug["severity"] })}>
@@ -212,6 +221,7 @@ function BugView({ bug }: { bug: Bug }) {
               )}
             </dl>
           </section>
+          <SimilarPanel bug={bug} canWrite={canWrite} />
           <section className="panel">
             <h2>Environment</h2>
             <EnvironmentTable env={bug.environment} />

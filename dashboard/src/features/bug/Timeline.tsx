@@ -55,6 +55,14 @@ function describe(e: ActivityEntry, name: (id: unknown) => string): string {
       return "revoked a share link";
     case "tracker_pushed":
       return "pushed this to a tracker";
+    case "marked_duplicate":
+      return `marked this a duplicate of ${str(p.key)}`;
+    case "unmarked_duplicate":
+      return p.key ? `unmarked this as a duplicate of ${str(p.key)}` : "unmarked this as a duplicate";
+    case "duplicate_added":
+      return `marked ${str(p.key)} a duplicate of this`;
+    case "duplicate_removed":
+      return `unmarked ${str(p.key)} as a duplicate of this`;
     default:
       return e.type.replace(/_/g, " ");
   }

@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, call, type Bug, type Schemas } from "../../api/client";
+import { ApiError } from "../../api/errors";
 
 /** Follow a keyset-paged route up to `max` items (a report holds at most 1,000 logs). */
 async function all<T>(page: (cursor?: string) => Promise<{ data: T[]; next_cursor?: string | null }>, max = 2000): Promise<T[]> {
@@ -182,4 +183,67 @@ export function useDeleteBug(bugId: string) {
 
 export async function fixPrompt(bugId: string): Promise<string> {
   return (await call(api.GET("/v1/mcp/bugs/{bug_id}/prompt", { params: path(bugId) }))).prompt;
+}
+
+/** Bugs that look like this one (same failure first), with the reason for each. */
+export function useSimilar(bugId: string) {
+  return useQuery({
+    queryKey: ["similar", bugId],
+    queryFn: ({ signal }) => call(api.GET("/v1/bugs/{bug_id}/similar", { params: { ...path(bugId), query: { limit: 5 } }, signal })),
+  });
+}
+
+/** The first page of the bugs marked duplicates of this one. */
+export function useDuplicates(bugId: string, enabled: boolean) {
+  return useQuery({
+    queryKey: ["duplicates", bugId],
+    enabled,
+    queryFn: ({ signal }) => call(api.GET("/v1/bugs/{bug_id}/duplicates", { params: { ...path(bugId), query: { limit: 100 } }, signal })),
+  });
+}
+
+/** Another bug by id, e.g. the canonical bug of a duplicate (its key and title). */
+export function useBugById(bugId: string | null) {
+  return useQuery({
+    queryKey: ["bug", bugId ?? ""],
+    enabled: !!bugId,
+    queryFn: ({ signal }) => call(api.GET("/v1/bugs/{bug_id}", { params: path(bugId ?? ""), signal })),
+  });
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What a person typed (a key like `APP-12`, or an id) → that bug of the workspace. The API's
+ * `GET /v1/bugs/{bug_id}` takes ids only, so a key is found through the list's full-text search
+ * (which covers keys) and matched exactly. */
+export async function resolveBug(text: string, workspaceId: string): Promise<Bug> {
+  const typed = text.trim();
+  if (UUID.test(typed)) return call(api.GET("/v1/bugs/{bug_id}", { params: path(typed) }));
+  const found = await call(api.GET("/v1/bugs", { params: { query: { workspace_id: workspaceId, q: typed, limit: 100 } } }));
+  const hit = found.data.find((b) => b.key.toLowerCase() === typed.toLowerCase());
+  if (!hit) throw new ApiError(404, "not_found", `No bug ${typed} in this workspace (type its key, e.g. APP-12, or its id).`);
+  return hit;
+}
+
+function afterDuplicateChange(qc: ReturnType<typeof useQueryClient>, bug: Bug) {
+  qc.setQueryData(["bug", bug.id], bug);
+  for (const key of ["similar", "duplicates", "activity", "bugs"]) void qc.invalidateQueries({ queryKey: [key] });
+}
+
+/** Mark this bug a duplicate of another (the API collapses chains and refuses cycles). */
+export function useMarkDuplicate(bugId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (canonicalId: string) => call(api.POST("/v1/bugs/{bug_id}/duplicate-of", { params: path(bugId), body: { bug_id: canonicalId } })),
+    onSuccess: (bug) => afterDuplicateChange(qc, bug),
+  });
+}
+
+/** Undo: no longer a duplicate, the status it had before comes back. */
+export function useUnmarkDuplicate(bugId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => call(api.DELETE("/v1/bugs/{bug_id}/duplicate-of", { params: path(bugId) })),
+    onSuccess: (bug) => afterDuplicateChange(qc, bug),
+  });
 }

@@ -8,7 +8,7 @@ import { Empty, ErrorNote, Loading } from "../../ui/states";
 import { CreateWorkspaceForm } from "../../app/NewWorkspace";
 import { age, fullTime } from "../../ui/time";
 import { useBugList, useBulkUpdate } from "./api";
-import { hasFilters, queryFromParams, SEVERITIES, SORTS, SOURCES, STATUSES } from "./filters";
+import { EDITABLE_STATUSES, hasFilters, isGrouped, queryFromParams, SEVERITIES, SORTS, SOURCES, STATUSES } from "./filters";
 import { STATUS_LABEL } from "../../ui/Badge";
 
 function isTyping(target: EventTarget | null): boolean {
@@ -44,6 +44,7 @@ export function InboxPage() {
   }, [workspaces.data, wsParam, known, wsId, params, setParams]);
 
   const query = useMemo(() => queryFromParams(params, wsId), [params, wsId]);
+  const grouped = isGrouped(params);
   // A workspace named by the URL (or remembered) is asked for at once; an unknown one comes
   // back 403 and the effect above switches to a workspace of the user's.
   const list = useBugList(query, !!wsId && (known || !workspaces.data));
@@ -108,9 +109,9 @@ export function InboxPage() {
         focusRow(i);
       } else if ((e.key === "Enter" || e.key === "o") && bugs[active] && !(e.target instanceof HTMLAnchorElement)) {
         navigate(`/bugs/${bugs[active]!.id}`);
-      } else if (e.key === "x" && bugs[active]) {
+      } else if (e.key === "x" && !grouped && bugs[active]) {
         toggle(bugs[active]!.id);
-      } else if ((e.key === "s" || e.key === "a") && canEdit && bugs[active]) {
+      } else if ((e.key === "s" || e.key === "a") && canEdit && !grouped && bugs[active]) {
         e.preventDefault();
         if (selected.size === 0) setSelected(new Set([bugs[active]!.id]));
         setTimeout(() => (e.key === "s" ? statusRef : assignRef).current?.focus(), 0);
@@ -118,7 +119,7 @@ export function InboxPage() {
     };
     document.addEventListener("keydown", onKey);
     return () => document.removeEventListener("keydown", onKey);
-  }, [bugs, active, navigate, canEdit, selected.size]);
+  }, [bugs, active, navigate, canEdit, selected.size, grouped]);
 
   // Infinite scroll: the sentinel below the table loads the next page when it comes into view.
   const sentinel = useRef<HTMLDivElement>(null);
@@ -153,6 +154,8 @@ export function InboxPage() {
     if (wsId) next.set("ws", wsId);
     const p = params.get("project");
     if (p) next.set("project", p);
+    // Grouping is how the list is shown, not a filter: it stays.
+    if (grouped) next.set("group", "fingerprint");
     setParams(next);
   };
 
@@ -226,13 +229,35 @@ export function InboxPage() {
         <label className="date">
           Before <input type="date" className="input" value={params.get("to") ?? ""} onChange={(e) => setFilter("to", e.target.value || null)} />
         </label>
-        <select aria-label="Sort" className="input" value={params.get("sort") ?? "newest"} onChange={(e) => setFilter("sort", e.target.value === "newest" ? null : e.target.value)}>
+        <select
+          aria-label="Sort"
+          className="input"
+          value={grouped ? "newest" : params.get("sort") ?? "newest"}
+          disabled={grouped}
+          aria-describedby={grouped ? "sort-hint" : undefined}
+          title={grouped ? "Grouped lists are newest first" : undefined}
+          onChange={(e) => setFilter("sort", e.target.value === "newest" ? null : e.target.value)}
+        >
           {SORTS.map(([s, label]) => (
             <option key={s} value={s}>
               {label}
             </option>
           ))}
         </select>
+        {grouped && (
+          <span id="sort-hint" className="hint">
+            Grouped: newest first only
+          </span>
+        )}
+        <button
+          type="button"
+          className={`btn toggle${grouped ? " is-on" : ""}`}
+          aria-pressed={grouped}
+          title="One row per failure: the newest report, with how many reports share it"
+          onClick={() => setFilter("group", grouped ? null : "fingerprint")}
+        >
+          Group similar
+        </button>
         {hasFilters(params) && (
           <button type="button" className="btn btn-ghost" onClick={clearFilters}>
             Clear filters
@@ -240,7 +265,7 @@ export function InboxPage() {
         )}
       </form>
 
-      {selected.size > 0 && canEdit && (
+      {selected.size > 0 && canEdit && !grouped && (
         <BulkBar
           ids={[...selected]}
           labels={[...new Set(bugs.filter((b) => selected.has(b.id)).flatMap((b) => b.labels))].sort()}
@@ -274,17 +299,19 @@ export function InboxPage() {
           <Empty title="No bugs yet">Reports from the widget, the extension or the API show up here.</Empty>
         )
       ) : (
-        <table className="table bug-table" aria-label="Bugs" aria-rowcount={bugs.length}>
+        <table className={`table bug-table${grouped ? " is-grouped" : ""}`} aria-label={grouped ? "Bugs grouped by failure" : "Bugs"} aria-rowcount={bugs.length}>
           <thead>
             <tr>
-              <th scope="col" className="col-check">
-                <input
-                  type="checkbox"
-                  aria-label="Select all"
-                  checked={allSelected}
-                  onChange={() => setSelected(allSelected ? new Set() : new Set(bugs.map((b) => b.id)))}
-                />
-              </th>
+              {!grouped && (
+                <th scope="col" className="col-check">
+                  <input
+                    type="checkbox"
+                    aria-label="Select all"
+                    checked={allSelected}
+                    onChange={() => setSelected(allSelected ? new Set() : new Set(bugs.map((b) => b.id)))}
+                  />
+                </th>
+              )}
               <th scope="col">Key</th>
               <th scope="col">Title</th>
               <th scope="col">Status</th>
@@ -292,7 +319,15 @@ export function InboxPage() {
               <th scope="col">Assignee</th>
               <th scope="col" className="col-labels">Labels</th>
               <th scope="col" className="col-source">Source</th>
-              <th scope="col">Age</th>
+              {grouped ? (
+                <>
+                  <th scope="col">Reports</th>
+                  <th scope="col">First seen</th>
+                  <th scope="col">Last seen</th>
+                </>
+              ) : (
+                <th scope="col">Age</th>
+              )}
             </tr>
           </thead>
           <tbody ref={tableRef}>
@@ -304,9 +339,11 @@ export function InboxPage() {
                 data-key={b.key}
                 onClick={() => setActive(i)}
               >
-                <td className="col-check">
-                  <input type="checkbox" aria-label={`Select ${b.key}`} checked={selected.has(b.id)} onChange={() => toggle(b.id)} />
-                </td>
+                {!grouped && (
+                  <td className="col-check">
+                    <input type="checkbox" aria-label={`Select ${b.key}`} checked={selected.has(b.id)} onChange={() => toggle(b.id)} />
+                  </td>
+                )}
                 <td className="bug-key mono">{b.key}</td>
                 <td>
                   <Link className="bug-title" to={`/bugs/${b.id}`} onFocus={() => setActive(i)}>
@@ -326,9 +363,23 @@ export function InboxPage() {
                   ))}
                 </td>
                 <td className="col-source muted">{b.source}</td>
-                <td className="muted" title={fullTime(b.created_at)}>
-                  {age(b.created_at)}
-                </td>
+                {grouped ? (
+                  <>
+                    <td>
+                      <GroupCount count={b.group?.count ?? 1} failure={b.fingerprint?.request ?? b.fingerprint?.error ?? null} />
+                    </td>
+                    <td className="muted" title={fullTime(b.group?.first_seen ?? b.created_at)}>
+                      {age(b.group?.first_seen ?? b.created_at)}
+                    </td>
+                    <td className="muted" title={fullTime(b.group?.last_seen ?? b.created_at)}>
+                      {age(b.group?.last_seen ?? b.created_at)}
+                    </td>
+                  </>
+                ) : (
+                  <td className="muted" title={fullTime(b.created_at)}>
+                    {age(b.created_at)}
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>
@@ -342,9 +393,26 @@ export function InboxPage() {
       )}
       {list.isFetchNextPageError && <ErrorNote error={list.error} onRetry={() => list.fetchNextPage()} />}
       <p className="shortcuts muted">
-        <kbd>j</kbd>/<kbd>k</kbd> move · <kbd>Enter</kbd> open · <kbd>x</kbd> select · <kbd>s</kbd> status · <kbd>a</kbd> assign · <kbd>/</kbd> search
+        <kbd>j</kbd>/<kbd>k</kbd> move · <kbd>Enter</kbd> open ·{" "}
+        {!grouped && (
+          <>
+            <kbd>x</kbd> select · <kbd>s</kbd> status · <kbd>a</kbd> assign ·{" "}
+          </>
+        )}
+        <kbd>/</kbd> search
       </p>
     </main>
+  );
+}
+
+/** A failure group's size ("×37"); the title says which failure. */
+function GroupCount({ count, failure }: { count: number; failure: string | null }) {
+  const text = `${count} report${count === 1 ? "" : "s"}` + (failure ? ` of ${failure}` : ", no captured failure");
+  return (
+    <span className="badge group-count" data-testid="group-count" title={text}>
+      <span aria-hidden="true">×{count}</span>
+      <span className="sr-only">{text}</span>
+    </span>
   );
 }
 
@@ -415,7 +483,7 @@ function BulkBar({
         disabled={bulk.isPending}
       >
         <option value="">Set status…</option>
-        {STATUSES.map((s) => (
+        {EDITABLE_STATUSES.map((s) => (
           <option key={s} value={s}>
             {STATUS_LABEL[s]}
           </option>

@@ -2,7 +2,11 @@ import type { paths } from "../../api/schema";
 
 export type BugListQuery = NonNullable<paths["/v1/bugs"]["get"]["parameters"]["query"]>;
 
-export const STATUSES = ["open", "in_progress", "resolved", "closed", "wont_fix"] as const;
+/** Every status a bug can have: the inbox filters on all of them. */
+export const STATUSES = ["open", "in_progress", "resolved", "closed", "wont_fix", "duplicate"] as const;
+/** The statuses a person can set directly (`duplicate` comes only from "Mark as duplicate of…";
+ * a PATCH to it is refused). */
+export const EDITABLE_STATUSES = ["open", "in_progress", "resolved", "closed", "wont_fix"] as const;
 export const SEVERITIES = ["critical", "high", "medium", "low"] as const;
 export const PRIORITIES = ["none", "low", "medium", "high", "urgent"] as const;
 export const SOURCES = ["dashboard", "widget", "extension", "api", "mcp"] as const;
@@ -25,6 +29,8 @@ export function queryFromParams(params: URLSearchParams, workspaceId: string | n
     return v && /^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : undefined;
   };
   const sort = params.get("sort");
+  // Grouped by failure, the API lists newest first only (any other sort is a 422).
+  const grouped = isGrouped(params);
   return {
     workspace_id: params.get("project") ? undefined : workspaceId ?? undefined,
     project_id: one("project"),
@@ -37,12 +43,18 @@ export function queryFromParams(params: URLSearchParams, workspaceId: string | n
     q: one("q"),
     created_after: day("from"),
     created_before: day("to"),
-    sort: SORTS.some(([s]) => s === sort) ? (sort as BugListQuery["sort"]) : undefined,
+    sort: !grouped && SORTS.some(([s]) => s === sort) ? (sort as BugListQuery["sort"]) : undefined,
+    group: grouped ? "fingerprint" : undefined,
     limit: 50,
   };
 }
 
 export const FILTER_KEYS = ["project", "status", "severity", "assignee", "label", "source", "reporter", "q", "from", "to", "sort"];
+
+/** "Group similar": one row per failure (`group=fingerprint` in the URL). */
+export function isGrouped(params: URLSearchParams): boolean {
+  return params.get("group") === "fingerprint";
+}
 
 export function hasFilters(params: URLSearchParams): boolean {
   return FILTER_KEYS.some((k) => k !== "project" && k !== "sort" && params.has(k));
