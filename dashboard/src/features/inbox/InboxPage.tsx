@@ -366,7 +366,7 @@ export function InboxPage() {
                 {grouped ? (
                   <>
                     <td>
-                      <GroupCount count={b.group?.count ?? 1} failure={b.fingerprint?.request ?? b.fingerprint?.error ?? null} />
+                      <GroupCount count={b.group?.count ?? 1} capped={b.group?.count_capped ?? false} failure={b.fingerprint?.request ?? b.fingerprint?.error ?? null} />
                     </td>
                     <td className="muted" title={fullTime(b.group?.first_seen ?? b.created_at)}>
                       {age(b.group?.first_seen ?? b.created_at)}
@@ -405,12 +405,13 @@ export function InboxPage() {
   );
 }
 
-/** A failure group's size ("×37"); the title says which failure. */
-function GroupCount({ count, failure }: { count: number; failure: string | null }) {
-  const text = `${count} report${count === 1 ? "" : "s"}` + (failure ? ` of ${failure}` : ", no captured failure");
+/** A failure group's size ("×37", "×1000+" past the API's count cap); the title says which failure. */
+function GroupCount({ count, capped, failure }: { count: number; capped: boolean; failure: string | null }) {
+  const shown = capped ? `${count}+` : String(count);
+  const text = `${shown} report${count === 1 && !capped ? "" : "s"}` + (failure ? ` of ${failure}` : ", no captured failure");
   return (
     <span className="badge group-count" data-testid="group-count" title={text}>
-      <span aria-hidden="true">×{count}</span>
+      <span aria-hidden="true">×{shown}</span>
       <span className="sr-only">{text}</span>
     </span>
   );
