@@ -173,6 +173,16 @@ def measure(filed: list[Filed]) -> dict[str, Any]:
     id_group = {f.bug_id: f.report["group"] for f in filed}
     asked = [f for f in filed if len(by_group[f.report["group"]]) >= 2]
     hits = [f for f in asked if any(id_group[s] == f.report["group"] for s in f.similar)]
+    # The hard cases: reports that share no fingerprint with any true duplicate.
+    alone = [
+        f
+        for f in asked
+        if not any(
+            o is not f and o.hash is not None and o.hash == f.hash
+            for o in by_group[f.report["group"]]
+        )
+    ]
+    alone_hits = [f for f in alone if f in hits]
     splits = []
     for name, members in sorted(by_group.items()):
         hashes: dict[str | None, list[Filed]] = defaultdict(list)
@@ -234,6 +244,7 @@ def measure(filed: list[Filed]) -> dict[str, Any]:
         "top5_asked": len(asked),
         "top5_hits": len(hits),
         "with_fingerprint": sum(1 for f in filed if f.hash),
+        "top5_without_shared_fingerprint": {"asked": len(alone), "hits": len(alone_hits)},
         "met": {k: figures[k] >= v for k, v in TARGETS.items()},
         "splits": splits,
         "merges": merges,
@@ -279,6 +290,8 @@ def show(result: dict[str, Any], console: Console) -> None:
         "",
     )
     table.add_row("top-5 asked / hit", f"{result['top5_asked']} / {result['top5_hits']}", "", "")
+    hard = result["top5_without_shared_fingerprint"]
+    table.add_row("top-5 hit, no shared fingerprint", f"{hard['hits']} / {hard['asked']}", "", "")
     console.print(table)
     if result["splits"]:
         console.print("[bold]Groups split across fingerprints[/]")
