@@ -169,10 +169,10 @@ _TYPE_ERRORS = [
         "failed to fetch dynamically imported module",
     ),
 ]
-# DOMExceptions whose message each browser words its own way: the name says it all.
+# DOMExceptions whose message each browser words its own way: the name says it all. (Not
+# NotFoundError or InvalidStateError: apps name their own errors so, with their own messages.)
 _DOM_EXCEPTIONS = frozenset(
-    "QuotaExceededError NotAllowedError AbortError SecurityError NotSupportedError "
-    "InvalidStateError NotFoundError".split()
+    "QuotaExceededError NotAllowedError AbortError SecurityError NotSupportedError".split()
 )
 # Reports a page can't act on: a cross-origin script's hidden error, a benign browser notice.
 _UNINFORMATIVE = re.compile(

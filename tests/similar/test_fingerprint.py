@@ -62,6 +62,11 @@ def test_dom_exceptions_are_their_name() -> None:
     assert chrome == "quotaexceedederror"
     assert normalise_message("QuotaExceededError: The quota has been exceeded.") == chrome
     assert normalise_message("Uncaught NotAllowedError: play() failed") == "notallowederror"
+    # An app's own error of a DOMException-like name keeps its message.
+    assert (
+        normalise_message("NotFoundError: Order 12 not found")
+        == "notfounderror: order <n> not found"
+    )
 
 
 def test_safari_promise_rejection_prefix() -> None:
