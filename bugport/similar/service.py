@@ -87,7 +87,7 @@ class Source:
 
 
 def _failure_reason(fp: fingerprint.Fingerprint) -> str:
-    if fp.request:
+    if fp.request and fp.hash == fingerprint.digest("request", fp.request):
         return f"same failing request {fp.request}"
     return f"same console error {fp.error}"
 
