@@ -39,8 +39,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from widget_bench import (  # noqa: E402
     JWT_SECRET,
     REDIS,
-    fresh_db,
     free_port,
+    fresh_db,
     start,
     stop,
 )

@@ -164,6 +164,9 @@ def migrate_cmd() -> None:
 @app.command()
 def fingerprints(
     batch: Annotated[int, typer.Option(help="Bugs per transaction.")] = 1000,
+    everything: Annotated[
+        bool, typer.Option("--all", help="Compute every bug's again (after the rules change).")
+    ] = False,
 ) -> None:
     """Give bugs filed before fingerprints existed theirs (after `bugport migrate`)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -179,7 +182,7 @@ def fingerprints(
         try:
             sessions = make_sessionmaker(engine)
             async with sessions() as session:
-                total = await backfill.count_pending(session)
+                total = await backfill.count_pending(session, everything)
             with Progress(
                 "[progress.description]{task.description}",
                 BarColumn(),
@@ -189,13 +192,16 @@ def fingerprints(
             ) as bar:
                 task = bar.add_task("fingerprinting", total=total)
                 return await backfill.run(
-                    sessions, batch=batch, progress=lambda n, _: bar.advance(task, n)
+                    sessions,
+                    batch=batch,
+                    everything=everything,
+                    progress=lambda n, _: bar.advance(task, n),
                 )
         finally:
             await engine.dispose()
 
     seen, filled = asyncio.run(_main())
-    console.print(f"{seen} bugs with captures looked at, {filled} given a fingerprint")
+    console.print(f"{seen} bugs with captures looked at, {filled} fingerprints written")
 
 
 @app.command()

@@ -103,7 +103,7 @@ def test_migrate_sqlite(tmp_path: Path) -> None:
 def test_fingerprints_backfill_command(tmp_path: Path) -> None:
     r = run("fingerprints", "--batch", "10", env={"BUGPORT_DATA_DIR": str(tmp_path)})
     assert r.returncode == 0, r.stderr
-    assert "0 bugs with captures looked at, 0 given a fingerprint" in r.stderr
+    assert "0 bugs with captures looked at, 0 fingerprints written" in r.stderr
 
 
 def test_migrate_postgresql(tmp_path: Path) -> None:

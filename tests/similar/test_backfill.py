@@ -44,3 +44,23 @@ async def test_backfill_gives_old_bugs_the_ingest_fingerprint(
     assert still.json()["fingerprint"] is None
     # Nothing left to fill: a second run writes nothing.
     assert (await backfill.run(sessions))[1] == 0
+
+
+async def test_all_recomputes_a_stale_fingerprint(
+    app: FastAPI, client: httpx.AsyncClient, tenant_a: Tenant
+) -> None:
+    """After the rules change, `--all` writes what they give now, and only where it differs."""
+    bug = await file(client, tenant_a.member, report(tenant_a, "Pay fails"))
+    sessions = app.state.sessionmaker
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(Bug)
+            .where(Bug.id == uuid.UUID(bug["id"]))
+            .values(fingerprint="0" * 32, fp_request="GET /old → 5xx", fp_error=None)
+        )
+    assert (await backfill.run(sessions))[1] == 0  # not NULL: the default run leaves it
+    seen, written = await backfill.run(sessions, everything=True)
+    assert seen >= 1 and written >= 1
+    got = await client.get(f"/v1/bugs/{bug['id']}", headers=tenant_a.member.headers)
+    assert got.json()["fingerprint"] == bug["fingerprint"]
+    assert (await backfill.run(sessions, everything=True))[1] == 0
