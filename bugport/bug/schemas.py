@@ -153,11 +153,24 @@ class BugData(ReportContent):
     """The report fields every signed-in intake shares (dashboard, extension, MCP): the content
     plus the team's triage fields."""
 
-    status: Status = "open"
+    status: Status = Field(
+        default="open",
+        description="Any status but `duplicate` (see POST /v1/bugs/{id}/duplicate-of).",
+    )
     severity: Severity = "medium"
     priority: Priority = "none"
     assignee_id: uuid.UUID | None = Field(default=None, description="A workspace member.")
     labels: Labels = Field(default_factory=list)
+
+    @field_validator("status")
+    @classmethod
+    def _not_duplicate(cls, v: str) -> str:
+        if v == "duplicate":
+            raise ValueError(
+                "a new bug can't start as a duplicate: file it, then POST "
+                "/v1/bugs/{bug_id}/duplicate-of"
+            )
+        return v
 
 
 class BugCreate(BugData):

@@ -93,14 +93,17 @@ def _failing_request(
     network: list[dict[str, Any]], page_url: str | None
 ) -> tuple[dict[str, Any] | None, bool]:
     """The first failing request, same-site first, and whether it is the page's own site."""
-    failing = [
-        n for n in network if n.get("failed") and not _BLOCKED.search(str(n.get("error") or ""))
-    ]
-    if not failing:
-        return None, False
-    page_host = _host(page_url)
-    own = [n for n in failing if _same_site(_host(n.get("url")), page_host)]
-    return (own[0], True) if own else (failing[0], False)
+    first: dict[str, Any] | None = None
+    page_host: str | None = None
+    for n in network:  # one pass, stopping at the first of the page's own (intake's hot path)
+        if not n.get("failed") or (n.get("error") and _BLOCKED.search(str(n["error"]))):
+            continue
+        if page_host is None:
+            page_host = _host(page_url)
+        if _same_site(_host(n.get("url")), page_host):
+            return n, True
+        first = first or n
+    return first, False
 
 
 def _request_text(entry: dict[str, Any]) -> str:

@@ -315,6 +315,17 @@ class TestDuplicates:
         # c → a would close a cycle.
         assert_error(await link(c, a), 409, "duplicate_cycle")
         assert_error(await link(c, c), 422, "validation_error", "body.bug_id")
+        # Nor can a new bug start as one, nor a bulk edit make one.
+        r = await client.post(
+            "/v1/bugs", json={**report(tenant_a, "New"), "status": "duplicate"}, headers=m.headers
+        )
+        assert_error(r, 422, "validation_error", "body.status")
+        r = await client.patch(
+            "/v1/bugs",
+            json={"ids": [c["id"]], "changes": {"status": "duplicate"}},
+            headers=m.headers,
+        )
+        assert r.status_code == 422, r.text
         # PATCH can't set `duplicate` by hand; moving a duplicate to another status unlinks it.
         r = await client.patch(
             f"/v1/bugs/{c['id']}", json={"status": "duplicate"}, headers=m.headers
