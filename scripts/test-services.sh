@@ -38,6 +38,12 @@ if [ ! -x /usr/bin/chromium ]; then
   echo "==> installing Debian's chromium for the widget's browser tests" >&2
   apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 fi
+# The extension's Firefox test drives Debian's Firefox ESR through its built-in WebDriver BiDi
+# server (no geckodriver).
+if [ ! -x /usr/bin/firefox-esr ]; then
+  echo "==> installing Debian's firefox-esr for the extension's Firefox test" >&2
+  apt-get update -qq && apt-get install -y -qq firefox-esr >/dev/null
+fi
 # The front ends (widget/, dashboard/, extension/) are built from their committed lockfiles into
 # bugport/web/, where `bugport serve` reads them; a build that is current is skipped.
 scripts/build-web.sh

@@ -325,10 +325,15 @@ async def ext_world(
                             *ARGS,
                             "--headless=new",
                             "--enable-unsafe-extension-debugging",
+                            # A fake microphone (a beep every half second) for the recording
+                            # with the microphone; the permission is granted below, as a user
+                            # allowing the capture page's prompt would.
+                            "--use-fake-device-for-media-stream",
                             f"--disable-extensions-except={UNPACKED}",
                             f"--load-extension={UNPACKED}",
                         ],
                         viewport={"width": 1100, "height": 700},
+                        permissions=["microphone"],
                     )
                     try:
                         worker = (

@@ -6,6 +6,7 @@ The tests of this module run in order and share one browser profile (the connect
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import json
 import re
@@ -13,6 +14,7 @@ from typing import Any
 
 from playwright.async_api import expect
 
+from tests.extension import webm
 from tests.extension.browser import BEARER, PASSWORD, SECRET, TYPED, ExtWorld
 
 # Two Chromiums and two servers share two cores under `./dev test`: allow for a slow step.
@@ -338,6 +340,72 @@ async def test_record_the_tab_and_submit(ext_world: ExtWorld) -> None:
     )[-3000:]
     assert any(e["type"] == "network" and e["offset_ms"] >= 0 for e in timeline["entries"])
     await page.close()
+
+
+async def record_and_send(w: ExtWorld, title: str, *, mic: bool) -> tuple[Any, Any, bytes]:
+    """Record the (silent) shop tab for about three seconds, with or without the microphone,
+    and send. Returns (the capture page, the bug, the uploaded WebM's bytes from storage)."""
+    page = await open_shop(w)
+    cap = await w.press_toolbar_button(page)
+    await cap.locator("#title").fill(title)
+    await cap.locator("#mic").set_checked(mic)
+    await cap.get_by_role("button", name="Record the tab").click()
+    await expect(cap.locator("#rec-state")).to_contain_text("Recording the tab")
+    await expect(cap.locator("#error")).to_be_hidden()  # the microphone was allowed
+    await page.bring_to_front()
+    await asyncio.sleep(3)
+    await cap.get_by_role("button", name="Stop recording").click()
+    await expect(cap.locator("#rec-state")).to_contain_text(re.compile(r"Recorded \d+ s\."))
+    await cap.get_by_role("button", name="Send to BugPort").click()
+    await expect(cap.get_by_text("Sent. All attachments are uploaded.")).to_be_visible()
+    href = await cap.locator("#result-link").get_attribute("href")
+    assert href
+    bug = await api_get(w, f"/v1/bugs/{href.rsplit('/', 1)[1]}")
+    media = {m["filename"]: m for m in (await api_get(w, f"/v1/bugs/{bug['id']}/media"))["data"]}
+    await page.close()
+    return cap, bug, stored_bytes(w, media["recording.webm"])
+
+
+async def audio_of(page: Any, video: bytes) -> dict[str, float]:
+    """Decode the WebM's audio in the browser (Web Audio): its length and peak level."""
+    return await page.evaluate(  # type: ignore[no-any-return]
+        """async (b64) => {
+          const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+          const buf = await new OfflineAudioContext(1, 1, 48000).decodeAudioData(bytes.buffer);
+          let peak = 0;
+          for (let c = 0; c < buf.numberOfChannels; c++)
+            for (const v of buf.getChannelData(c)) peak = Math.max(peak, Math.abs(v));
+          return { duration: buf.duration, peak };
+        }""",
+        base64.b64encode(video).decode(),
+    )
+
+
+async def test_record_with_the_microphone(ext_world: ExtWorld) -> None:
+    """The microphone option mixes the (fake, beeping) microphone into the recording's audio;
+    without it, the recording of a silent tab is silent."""
+    w = ext_world
+    await ensure_connected(w)
+    cap, bug, video = await record_and_send(w, "Recorded with the microphone", mic=True)
+    assert bug["metadata"]["extension"]["recording"]["mic"] is True
+    found = webm.tracks(video)
+    assert [(t.type, t.codec) for t in found] == [("video", "V_VP9"), ("audio", "A_OPUS")], found
+    # Both carry frames, not just a header (a still page gives few video frames).
+    assert found[0].blocks >= 1 and found[1].blocks > 10, found
+    heard = await audio_of(cap, video)
+    assert heard["duration"] > 2 and heard["peak"] > 0.05, heard  # the beeps are in it
+    await cap.close()
+
+    cap, bug, video = await record_and_send(w, "Recorded without the microphone", mic=False)
+    assert bug["metadata"]["extension"]["recording"]["mic"] is False
+    found = webm.tracks(video)
+    assert [t.type for t in found if t.blocks][:1] == ["video"], found
+    # The tab's own sound is always recorded (tabCapture gives an audio track even for a silent
+    # page), so there may be an audio track; the page is silent, so it must be digital silence.
+    if any(t.type == "audio" and t.blocks for t in found):
+        heard = await audio_of(cap, video)
+        assert heard["peak"] < 0.001, heard
+    await cap.close()
 
 
 async def test_recording_stops_at_the_length_limit(ext_world: ExtWorld) -> None:

@@ -167,7 +167,7 @@ export function freeze(d: Draft, project: Pick<Project, "id" | "redact_headers" 
         captured_at: snap.taken_at,
         page_title: snap.title.slice(0, 300),
         ...(fitted.cut ? { trimmed: "older console/network entries were cut to fit the API's limits" } : {}),
-        ...(d.recording ? { recording: { started_at: d.recording.started_at, duration_ms: d.recording.duration_ms, timeline: "timeline.json" } } : {}),
+        ...(d.recording ? { recording: { started_at: d.recording.started_at, duration_ms: d.recording.duration_ms, mic: d.recording.mic, timeline: "timeline.json" } } : {}),
       },
     },
     attachments: [],
