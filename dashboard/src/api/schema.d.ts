@@ -1875,6 +1875,7 @@ export interface components {
             source: "dashboard" | "api";
             /**
              * Status
+             * @description Any status but `duplicate` (see POST /v1/bugs/{id}/duplicate-of).
              * @default open
              * @enum {string}
              */
@@ -2176,6 +2177,7 @@ export interface components {
             severity: "critical" | "high" | "medium" | "low";
             /**
              * Status
+             * @description Any status but `duplicate` (see POST /v1/bugs/{id}/duplicate-of).
              * @default open
              * @enum {string}
              */
